@@ -1,0 +1,171 @@
+"""What every spectral operator shares: validated parameters, sklearn conformance, expressions.
+
+An operator is an sklearn transformer whose hyper-parameters are checked by a pydantic model
+(the same model the pipeline spec uses) and whose learned state is a dict of named arrays, so it
+can be stored without pickle and rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nirsframe._bridge import FloatMatrix, map_spectra
+from nirsframe.exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy.typing as npt
+
+    from nirsframe.axis import SpectralAxis
+
+OperatorKind = Literal["stateless", "fitted", "supervised", "augmentation"]
+IntoSpectra = str | pl.Expr
+
+
+class Params(BaseModel):
+    """Base of every parameter model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+P = TypeVar("P", bound=Params)
+
+
+def format_validation_error(exc: ValidationError, owner: str) -> str:
+    """One line per problem: ``the 'x' parameter of owner <problem>; got <value>``."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        text = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{owner} has no parameter {loc!r}")
+        elif not loc:
+            lines.append(f"{owner}: {text}")
+        else:
+            lines.append(f"the {loc!r} parameter of {owner}: {text}; got {err.get('input')!r}")
+    return "; ".join(lines)
+
+
+def validate_params(model: type[P], values: Mapping[str, Any], owner: str) -> P:
+    """Build ``model`` from ``values`` or raise :class:`InvalidParameterError` naming each problem.
+
+    >>> class SnvParams(Params):
+    ...     ddof: int = 0
+    >>> validate_params(SnvParams, {"ddof": 1}, "snv").ddof
+    1
+    """
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        raise InvalidParameterError(format_validation_error(exc, owner)) from exc
+
+
+def as_expr(expr: IntoSpectra) -> pl.Expr:
+    """A column name or an expression, as an expression."""
+    return pl.col(expr) if isinstance(expr, str) else expr
+
+
+class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Base class: subclasses declare ``name``, ``Params``, ``kind`` and implement ``_apply``.
+
+    Fitted operators also implement ``_fit`` (store arrays in attributes ending in ``_`` and list
+    them in ``fitted_attributes``).
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type[Params]]
+    kind: ClassVar[OperatorKind] = "stateless"
+    fitted_attributes: ClassVar[tuple[str, ...]] = ()
+
+    # -- parameters ---------------------------------------------------------------------------
+    def params(self) -> Params:
+        """The validated hyper-parameters (raises :class:`InvalidParameterError`)."""
+        return validate_params(self.Params, self.get_params(deep=False), self.name)
+
+    # -- sklearn API ----------------------------------------------------------------------------
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike | None = None) -> SpectralOperator:  # noqa: N803
+        """Validate the parameters, learn what the operator needs from ``X`` (and ``y``)."""
+        params = self.params()
+        x = self._validate(X, reset=True)
+        self._fit(x, None if y is None else np.asarray(y, dtype=np.float64), params)
+        self.is_fitted_ = True
+        return self
+
+    def transform(self, X: npt.ArrayLike) -> FloatMatrix:  # noqa: N803
+        """Apply the operator to each spectrum (rows of ``X``)."""
+        check_is_fitted(self, "is_fitted_")
+        x = self._validate(X, reset=False)
+        return self._apply(x)
+
+    def _validate(self, X: npt.ArrayLike, *, reset: bool) -> FloatMatrix:  # noqa: N803
+        x: FloatMatrix = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            order="C",
+        )
+        return x
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.requires_fit = self.kind != "stateless"
+        return tags
+
+    # -- expressions ----------------------------------------------------------------------------
+    def to_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
+        """This operator as an elementwise Polars expression (learned arrays baked in)."""
+        if self.kind == "stateless":
+            params = self.params()
+            return map_spectra(as_expr(expr), lambda x: self._apply_params(x, params))
+        check_is_fitted(self, "is_fitted_")
+        return map_spectra(as_expr(expr), self._apply)
+
+    def output_axis(self, axis: SpectralAxis) -> SpectralAxis:
+        """The axis of the output spectra (the input axis unless the operator changes it)."""
+        return axis
+
+    # -- fitted state ---------------------------------------------------------------------------
+    def fitted_arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """Learned arrays by attribute name, for storage (no pickle)."""
+        check_is_fitted(self, "is_fitted_")
+        arrays = {name: np.asarray(getattr(self, name)) for name in self.fitted_attributes}
+        arrays["n_features_in_"] = np.asarray(self.n_features_in_)
+        return arrays
+
+    @classmethod
+    def from_fitted(
+        cls, params: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
+    ) -> SpectralOperator:
+        """Rebuild a fitted operator from its parameters and :meth:`fitted_arrays`."""
+        op = cls(**params)
+        op.params()
+        for name in (*cls.fitted_attributes, "n_features_in_"):
+            if name not in arrays:
+                msg = f"fitted state of {cls.name} lacks array {name!r}"
+                raise InvalidParameterError(msg)
+        for name in cls.fitted_attributes:
+            setattr(op, name, np.asarray(arrays[name]))
+        op.n_features_in_ = int(arrays["n_features_in_"])
+        op.is_fitted_ = True
+        return op
+
+    # -- to implement ---------------------------------------------------------------------------
+    def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: Params) -> None:
+        """Learn the fitted attributes (stateless operators learn nothing)."""
+
+    def _apply(self, x: FloatMatrix) -> FloatMatrix:
+        return self._apply_params(x, self.params())
+
+    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        raise NotImplementedError
