@@ -1,7 +1,8 @@
 """The ``nirs`` expression namespace: ``pl.col("spectra").nirs.snv()``.
 
-Each method forwards to the typed free function of the same name in :mod:`nirsframe.functions`
-(mypy cannot see registered namespaces, so the free functions are the typed API).
+Every registered operator's free function becomes a method that forwards to it with the
+namespace's expression as first argument (mypy cannot see registered namespaces, so the free
+functions in :mod:`nirsframe.functions` are the typed API).
 
 >>> import numpy as np, polars as pl
 >>> import nirsframe  # registers the namespace
@@ -12,39 +13,37 @@ Each method forwards to the typed free function of the same name in :mod:`nirsfr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from nirsframe import functions as F
+from nirsframe.operators import REGISTRY
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
+    from collections.abc import Callable
 
 
-@pl.api.register_expr_namespace("nirs")
 class NirsNamespace:
     """Spectral operations on a ``pl.Array(Float32 | Float64, P)`` column."""
 
     def __init__(self, expr: pl.Expr) -> None:
         self._expr = expr
 
-    def snv(self, *, ddof: int = 0) -> pl.Expr:
-        """See :func:`nirsframe.functions.snv`."""
-        return F.snv(self._expr, ddof=ddof)
 
-    def savgol(
-        self, *, window_length: int = 11, polyorder: int = 2, deriv: int = 0, delta: float = 1.0
-    ) -> pl.Expr:
-        """See :func:`nirsframe.functions.savgol`."""
-        return F.savgol(
-            self._expr, window_length=window_length, polyorder=polyorder, deriv=deriv, delta=delta
-        )
+def _forward(function: Callable[..., pl.Expr]) -> Callable[..., pl.Expr]:
+    @functools.wraps(function)
+    def method(self: NirsNamespace, **kwargs: Any) -> pl.Expr:
+        return function(self._expr, **kwargs)
 
-    def detrend(self, *, order: int = 1) -> pl.Expr:
-        """See :func:`nirsframe.functions.detrend`."""
-        return F.detrend(self._expr, order=order)
+    return method
 
-    def msc(self, *, reference: npt.ArrayLike) -> pl.Expr:
-        """See :func:`nirsframe.functions.msc`."""
-        return F.msc(self._expr, reference=reference)
+
+def install() -> None:
+    """Attach one forwarding method per registered operator and register the namespace."""
+    for name, info in REGISTRY.items():
+        setattr(NirsNamespace, name, _forward(info.function))
+    pl.api.register_expr_namespace("nirs")(NirsNamespace)
+
+
+install()

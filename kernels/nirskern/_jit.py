@@ -1,6 +1,6 @@
 """The one place for numba options.
 
-Kernels are serial ``nogil`` loops: Polars runs them on several morsels at once, which is both
+Kernels are serial ``nogil`` loops with numpy's error model (x/0 gives inf or NaN, no exception): Polars runs them on several morsels at once, which is both
 faster on small machines and safe (a ``parallel=True`` kernel called from two Polars threads
 aborts under numba's default threading layer). ``fastmath`` stays off: NIR spectra carry NaN rows
 that must propagate.
@@ -34,4 +34,4 @@ def jit(fn: F) -> F:
     >>> twice(2.0)
     4.0
     """
-    return njit(nogil=True, cache=CACHE, fastmath=False)(fn)  # type: ignore[no-any-return]
+    return njit(nogil=True, cache=CACHE, fastmath=False, error_model="numpy")(fn)  # type: ignore[no-any-return]

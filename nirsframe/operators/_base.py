@@ -7,6 +7,7 @@ can be stored without pickle and rebuilt exactly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
@@ -19,8 +20,6 @@ from nirsframe._bridge import FloatMatrix, map_spectra
 from nirsframe.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import numpy.typing as npt
 
     from nirsframe.axis import SpectralAxis
@@ -83,6 +82,8 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     Params: ClassVar[type[Params]]
     kind: ClassVar[OperatorKind] = "stateless"
     fitted_attributes: ClassVar[tuple[str, ...]] = ()
+    #: Parameters for the docs example and the shared contract tests (defaults when empty).
+    example: ClassVar[Mapping[str, Any]] = {}
 
     # -- parameters ---------------------------------------------------------------------------
     def params(self) -> Params:
@@ -99,8 +100,9 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def transform(self, X: npt.ArrayLike) -> FloatMatrix:  # noqa: N803
-        """Apply the operator to each spectrum (rows of ``X``)."""
-        check_is_fitted(self, "is_fitted_")
+        """Apply the operator to each spectrum (rows of ``X``); stateless ones need no fit."""
+        if self.kind != "stateless":
+            check_is_fitted(self, "is_fitted_")
         x = self._validate(X, reset=False)
         return self._apply(x)
 

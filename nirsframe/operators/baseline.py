@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import nirskern
 from pydantic import Field
 
 from nirsframe._bridge import FloatMatrix
-from nirsframe.operators._base import Params, SpectralOperator
+from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
 from nirsframe.operators.registry import register_operator
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class DetrendParams(Params):
@@ -18,7 +21,6 @@ class DetrendParams(Params):
     order: int = Field(default=1, ge=0)
 
 
-@register_operator
 class Detrend(SpectralOperator):
     """Subtract the least-squares polynomial of degree ``order`` from each spectrum.
 
@@ -40,3 +42,19 @@ class Detrend(SpectralOperator):
     def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
         assert isinstance(params, DetrendParams)
         return nirskern.detrend(x, params.order)
+
+
+def detrend(expr: IntoSpectra = "spectra", *, order: int = 1) -> pl.Expr:
+    """Remove the least-squares polynomial of degree ``order`` from each spectrum.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[1.0, 3.0, 6.0]])})
+    >>> df.select(detrend(order=0)).item().round(6).to_list()
+    [-2.333333, -0.333333, 2.666667]
+    """
+    return Detrend(order=order).to_expr(expr)
+
+
+register_operator(Detrend, detrend)

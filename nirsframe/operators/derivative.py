@@ -7,14 +7,17 @@ Savitzky & Golay (1964), Anal. Chem. 36(8), 1627-1639.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import nirskern
 from pydantic import Field, model_validator
 
 from nirsframe._bridge import FloatMatrix
-from nirsframe.operators._base import Params, SpectralOperator
+from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
 from nirsframe.operators.registry import register_operator
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class SavgolParams(Params):
@@ -39,7 +42,6 @@ class SavgolParams(Params):
         return self
 
 
-@register_operator
 class SavitzkyGolay(SpectralOperator):
     """Savitzky-Golay filter (smoothing or derivative), equal to ``scipy.signal.savgol_filter``.
 
@@ -82,3 +84,27 @@ class SavitzkyGolay(SpectralOperator):
         return nirskern.savgol(
             x, params.window_length, params.polyorder, deriv=params.deriv, delta=params.delta
         )
+
+
+def savgol(
+    expr: IntoSpectra = "spectra",
+    *,
+    window_length: int = 11,
+    polyorder: int = 2,
+    deriv: int = 0,
+    delta: float = 1.0,
+) -> pl.Expr:
+    """Savitzky-Golay filter of each spectrum (scipy's ``mode="interp"`` edges).
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[1.0, 4.0, 9.0, 16.0]])})
+    >>> df.select(savgol(window_length=3, polyorder=2, deriv=1)).item().to_list()
+    [2.0, 4.0, 6.0, 8.0]
+    """
+    op = SavitzkyGolay(window_length=window_length, polyorder=polyorder, deriv=deriv, delta=delta)
+    return op.to_expr(expr)
+
+
+register_operator(SavitzkyGolay, savgol)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nirsframe.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import polars as pl
+
     from nirsframe.operators._base import OperatorKind, Params, SpectralOperator
 
 
@@ -26,19 +30,23 @@ class OperatorInfo:
     params: type[Params]
     kind: OperatorKind
     summary: str
+    function: Callable[..., pl.Expr]
 
 
 REGISTRY: dict[str, OperatorInfo] = {}
 
 
-def register_operator(cls: type[SpectralOperator]) -> type[SpectralOperator]:
-    """Class decorator adding an operator to :data:`REGISTRY` under ``cls.name``."""
+def register_operator(cls: type[SpectralOperator], function: Callable[..., Any]) -> None:
+    """Add an operator class and its expression function to :data:`REGISTRY` as ``cls.name``.
+
+    The function becomes ``nf.<name>`` and ``pl.col(...).nirs.<name>``.
+    """
     if cls.name in REGISTRY:
         msg = f"operator {cls.name!r} is registered twice"
         raise InvalidParameterError(msg)
     doc = (cls.__doc__ or "").strip().splitlines()
-    REGISTRY[cls.name] = OperatorInfo(cls.name, cls, cls.Params, cls.kind, doc[0] if doc else "")
-    return cls
+    summary = doc[0] if doc else ""
+    REGISTRY[cls.name] = OperatorInfo(cls.name, cls, cls.Params, cls.kind, summary, function)
 
 
 def get_operator(name: str) -> OperatorInfo:

@@ -8,7 +8,7 @@ Geladi, MacDougall & Martens (1985), Appl. Spectrosc. 39(3), 491-500.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import nirskern
@@ -16,8 +16,13 @@ from pydantic import Field
 
 from nirsframe._bridge import FloatMatrix
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.operators._base import OperatorKind, Params, SpectralOperator
+from nirsframe._bridge import map_spectra
+from nirsframe.operators._base import IntoSpectra, as_expr, OperatorKind, Params, SpectralOperator
 from nirsframe.operators.registry import register_operator
+
+if TYPE_CHECKING:
+    import polars as pl
+    import numpy.typing as npt
 
 
 class SnvParams(Params):
@@ -26,7 +31,6 @@ class SnvParams(Params):
     ddof: int = Field(default=0, ge=0, description="delta degrees of freedom of the std")
 
 
-@register_operator
 class StandardNormalVariate(SpectralOperator):
     """Standard normal variate: each spectrum centred and scaled to unit standard deviation.
 
@@ -59,7 +63,6 @@ class MscParams(Params):
     reference: str = Field(default="mean", pattern="^(mean|median)$")
 
 
-@register_operator
 class MultiplicativeScatterCorrection(SpectralOperator):
     """Multiplicative scatter correction against the mean (or median) training spectrum.
 
@@ -101,3 +104,40 @@ class MultiplicativeScatterCorrection(SpectralOperator):
 
     def _apply(self, x: FloatMatrix) -> FloatMatrix:
         return nirskern.msc(x, self.reference_.astype(x.dtype))
+
+
+def snv(expr: IntoSpectra = "spectra", *, ddof: int = 0) -> pl.Expr:
+    """Standard normal variate of each spectrum.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[2.0, 4.0]])})
+    >>> df.select(snv()).item().to_list()
+    [-1.0, 1.0]
+    """
+    return StandardNormalVariate(ddof=ddof).to_expr(expr)
+
+
+def msc(expr: IntoSpectra = "spectra", *, reference: npt.ArrayLike) -> pl.Expr:
+    """Multiplicative scatter correction against a given ``reference`` spectrum.
+
+    To learn the reference from training spectra, fit
+    :class:`~nirsframe.operators.MultiplicativeScatterCorrection` and call its ``to_expr``.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[3.0, 5.0, 9.0]])})
+    >>> df.select(msc(reference=[1.0, 2.0, 4.0])).item().to_list()
+    [1.0, 2.0, 4.0]
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    if ref.ndim != 1 or not np.all(np.isfinite(ref)) or np.ptp(ref) == 0:
+        msg = f"'reference' must be a finite, non-constant 1-D spectrum; got shape {ref.shape}"
+        raise InvalidParameterError(msg)
+    return map_spectra(as_expr(expr), lambda x: nirskern.msc(x, ref.astype(x.dtype)))
+
+
+register_operator(StandardNormalVariate, snv)
+register_operator(MultiplicativeScatterCorrection, msc)
