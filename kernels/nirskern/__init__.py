@@ -11,6 +11,34 @@ spectrum), never mutates it, and returns a new array of the same dtype. NaN rows
 
 from nirskern.baseline import detrend
 from nirskern.derivative import savgol, savgol_coeffs
-from nirskern.scatter import msc, snv
+from nirskern.conversion import (
+    absorbance_to_reflectance,
+    fraction_to_percent,
+    kubelka_munk,
+    log,
+    percent_to_fraction,
+    reflectance_to_absorbance,
+)
+from nirskern.normalize import center_scale, column_stats, inverse_center_scale, normalize
+from nirskern.scatter import emsc, local_snv, msc, rnv, snv
 
-__all__ = ["detrend", "msc", "savgol", "savgol_coeffs", "snv"]
+__all__ = [
+    "absorbance_to_reflectance",
+    "center_scale",
+    "column_stats",
+    "detrend",
+    "emsc",
+    "fraction_to_percent",
+    "inverse_center_scale",
+    "kubelka_munk",
+    "local_snv",
+    "log",
+    "msc",
+    "normalize",
+    "percent_to_fraction",
+    "reflectance_to_absorbance",
+    "rnv",
+    "savgol",
+    "savgol_coeffs",
+    "snv",
+]

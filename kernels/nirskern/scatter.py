@@ -101,3 +101,230 @@ def msc(x: npt.ArrayLike, reference: npt.ArrayLike) -> FloatArray:
     out = np.empty_like(arr)
     _msc(arr, ref, out)
     return restore(out, was_1d)
+
+
+#: 1 / Phi^-1(3/4): makes the median absolute deviation a consistent estimator of the standard
+#: deviation of normal data (the "1.4826" of the literature, to full precision; equal to
+#: ``scipy.stats.median_abs_deviation(scale="normal")``).
+MAD_TO_STD = 1.482602218505602
+
+
+@jit
+def _rnv(x: FloatArray, out: FloatArray) -> None:
+    n, p = x.shape
+    buf = np.empty(p)  # float64 scratch: medians of float32 rows are taken in float64
+    for i in range(n):
+        has_nan = False
+        for j in range(p):
+            v = x[i, j]
+            if v != v:
+                has_nan = True
+            buf[j] = v
+        if has_nan:
+            for j in range(p):
+                out[i, j] = np.nan
+            continue
+        med = np.median(buf)
+        for j in range(p):
+            buf[j] = abs(buf[j] - med)
+        mad = np.median(buf)
+        # More than half the points equal to the median: MAD is 0, the row becomes NaN (as SNV
+        # does for a flat spectrum).
+        inv = 1.0 / (MAD_TO_STD * mad) if mad > 0.0 else np.nan
+        for j in range(p):
+            out[i, j] = (x[i, j] - med) * inv
+
+
+def rnv(x: npt.ArrayLike) -> FloatArray:
+    """Robust normal variate: ``(x - median) / (1.4826 * MAD)`` for each spectrum.
+
+    The SNV with robust location and scale: the median and the median absolute deviation
+    ``MAD = median(|x - median(x)|)``, scaled by ``1 / Phi^-1(3/4) = 1.482602218505602`` so that
+    it estimates the standard deviation of normal data. A spectrum with ``MAD = 0`` becomes NaN.
+
+    This is not chemotools' ``RobustNormalVariate``, which follows Guo, Wu & Massart (1999):
+    ``(x - P) / std(x[x <= P])`` with ``P`` the 25th percentile of the spectrum.
+
+    >>> rnv(np.array([[1.0, 2.0, 3.0, 4.0, 100.0]])).round(4).tolist()
+    [[-1.349, -0.6745, 0.0, 0.6745, 65.4255]]
+    """
+    arr, was_1d = as_spectra(x)
+    out = np.empty_like(arr)
+    _rnv(arr, out)
+    return restore(out, was_1d)
+
+
+@jit
+def _local_snv(x: FloatArray, w: int, ddof: int, out: FloatArray) -> None:
+    n, p = x.shape
+    half = w // 2
+    for i in range(n):
+        for j in range(p):
+            # The window is centred on j and shifted (not shrunk) at the edges so that it always
+            # holds exactly w points: the first and last half-windows share one window each.
+            start = min(max(j - half, 0), p - w)
+            # Two passes in float64 for each window (O(p * w)): exact to rounding, unlike running
+            # sums of x and x^2 that cancel catastrophically on spectra with a large offset.
+            s = 0.0
+            for k in range(start, start + w):
+                s += x[i, k]
+            mean = s / w
+            ss = 0.0
+            for k in range(start, start + w):
+                d = x[i, k] - mean
+                ss += d * d
+            # A flat window has std 0: that point becomes NaN (as SNV does for a flat spectrum).
+            inv = 1.0 / np.sqrt(ss / (w - ddof)) if ss > 0.0 else np.nan
+            out[i, j] = (x[i, j] - mean) * inv
+
+
+def local_snv(x: npt.ArrayLike, *, window_length: int = 31, ddof: int = 0) -> FloatArray:
+    """SNV in a moving window: each point centred and scaled by the mean and std of its window.
+
+    The window holds ``window_length`` (odd) points centred on each point. At the edges it is
+    shifted inward rather than truncated, so every point is scaled by statistics of exactly
+    ``window_length`` points: the first ``window_length // 2`` points use the window
+    ``x[:window_length]`` and the last ones ``x[-window_length:]``. With ``window_length`` equal to
+    the number of points this is :func:`snv`. ``ddof`` is the delta degrees of freedom of the std.
+
+    >>> local_snv(np.array([[1.0, 2.0, 4.0, 8.0]]), window_length=3).round(4).tolist()
+    [[-1.069, -0.2673, -0.2673, 1.3363]]
+    """
+    arr, was_1d = as_spectra(x)
+    window_length = check_int(window_length, "window_length", minimum=3)
+    ddof = check_int(ddof, "ddof", minimum=0)
+    if window_length % 2 == 0 or window_length > arr.shape[1]:
+        msg = (
+            "'window_length' must be odd and at most the number of points; "
+            f"got window_length={window_length}, n_points={arr.shape[1]}"
+        )
+        raise ValueError(msg)
+    if ddof >= window_length:
+        msg = f"'ddof' must be smaller than 'window_length'; got ddof={ddof}, window_length={window_length}"
+        raise ValueError(msg)
+    out = np.empty_like(arr)
+    _local_snv(arr, window_length, ddof, out)
+    return restore(out, was_1d)
+
+
+def emsc_design(
+    reference: npt.ArrayLike,
+    *,
+    order: int = 2,
+    interferents: npt.ArrayLike | None = None,
+    x_axis: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64]:
+    """The EMSC design matrix ``[1, t, ..., t^order, reference, interferents...]``, float64.
+
+    ``t`` is the spectral axis mapped affinely onto [-1, 1] (the point index when ``x_axis`` is
+    None), which keeps the polynomial columns well conditioned. The reference is column
+    ``order + 1``.
+
+    >>> emsc_design([1.0, 2.0, 4.0], order=1).tolist()
+    [[1.0, -1.0, 1.0], [1.0, 0.0, 2.0], [1.0, 1.0, 4.0]]
+    """
+    order = check_int(order, "order", minimum=0)
+    ref = np.asarray(reference, dtype=np.float64)
+    if ref.ndim != 1 or not np.all(np.isfinite(ref)):
+        msg = f"'reference' must be a finite 1-D spectrum; got shape {ref.shape}"
+        raise ValueError(msg)
+    p = ref.shape[0]
+    if x_axis is None:
+        t = np.linspace(-1.0, 1.0, p)
+    else:
+        axis = np.asarray(x_axis, dtype=np.float64)
+        if axis.shape != (p,) or not np.all(np.isfinite(axis)) or np.ptp(axis) == 0:
+            msg = f"'x_axis' must be {p} finite, not all equal values; got shape {axis.shape}"
+            raise ValueError(msg)
+        lo, hi = axis.min(), axis.max()
+        t = 2.0 * (axis - lo) / (hi - lo) - 1.0
+    columns = [np.vander(t, order + 1, increasing=True), ref[:, np.newaxis]]
+    if interferents is not None:
+        itf = np.asarray(interferents, dtype=np.float64)
+        if itf.ndim == 1:
+            itf = itf[np.newaxis, :]
+        if itf.ndim != 2 or itf.shape[1] != p or not np.all(np.isfinite(itf)):
+            msg = f"'interferents' must be finite spectra of shape (k, {p}); got shape {itf.shape}"
+            raise ValueError(msg)
+        columns.append(itf.T)
+    design = np.hstack(columns)
+    if design.shape[1] > p:
+        msg = f"EMSC has more terms ({design.shape[1]}) than points ({p}); lower 'order' or use fewer 'interferents'"
+        raise ValueError(msg)
+    return design
+
+
+@jit
+def _emsc(
+    x: FloatArray,
+    design: FloatArray,
+    q: FloatArray,
+    r_inv: FloatArray,
+    iref: int,
+    out: FloatArray,
+) -> None:
+    n, p = x.shape
+    k = design.shape[1]
+    z = np.empty(k)
+    c = np.empty(k)
+    for i in range(n):
+        # Least squares x ~ design @ c through the thin QR of the design: c = R^-1 Q^T x.
+        for a in range(k):
+            s = 0.0
+            for j in range(p):
+                s += q[j, a] * x[i, j]
+            z[a] = s
+        for a in range(k):
+            s = 0.0
+            for b in range(a, k):
+                s += r_inv[a, b] * z[b]
+            c[a] = s
+        inv = 1.0 / c[iref]
+        # Remove the polynomial baseline and the interferents, divide by the reference's weight.
+        for j in range(p):
+            s = x[i, j]
+            for a in range(k):
+                if a != iref:
+                    s -= design[j, a] * c[a]
+            out[i, j] = s * inv
+
+
+def emsc(
+    x: npt.ArrayLike,
+    reference: npt.ArrayLike,
+    *,
+    order: int = 2,
+    interferents: npt.ArrayLike | None = None,
+    x_axis: npt.ArrayLike | None = None,
+) -> FloatArray:
+    """Extended multiplicative scatter correction against ``reference``.
+
+    Each spectrum is fitted by least squares as
+    ``x = c_0 + c_1 t + ... + c_order t^order + b * reference + sum_k g_k * interferent_k`` (see
+    :func:`emsc_design` for ``t``) and corrected to
+    ``(x - polynomial - sum_k g_k * interferent_k) / b``, as chemotools'
+    ``ExtendedMultiplicativeScatterCorrection``. With ``order=1`` and no interferents on an
+    evenly spaced axis, the baseline is the same as MSC's ``a + b * reference`` plus a slope.
+
+    >>> ref = np.array([1.0, 2.0, 4.0, 3.0])
+    >>> emsc(np.array([[3.0, 5.0, 9.0, 7.0]]), ref, order=0).round(12).tolist()
+    [[1.0, 2.0, 4.0, 3.0]]
+    """
+    arr, was_1d = as_spectra(x)
+    design = emsc_design(reference, order=order, interferents=interferents, x_axis=x_axis)
+    if design.shape[0] != arr.shape[1]:
+        msg = f"'reference' must have {arr.shape[1]} points to match x; got {design.shape[0]}"
+        raise ValueError(msg)
+    q, r = np.linalg.qr(design)
+    diag = np.abs(np.diag(r))
+    # Rank check: a column (near) in the span of the others has a negligible R diagonal.
+    if diag.min() <= 1e-10 * diag.max():
+        msg = (
+            "EMSC terms are linearly dependent: 'reference' or 'interferents' lie in the span of "
+            f"the polynomial of order {order} (a constant reference?) or of each other"
+        )
+        raise ValueError(msg)
+    r_inv = np.linalg.solve(r, np.eye(r.shape[0]))
+    out = np.empty_like(arr)
+    _emsc(arr, design, np.ascontiguousarray(q), np.ascontiguousarray(r_inv), order + 1, out)
+    return restore(out, was_1d)

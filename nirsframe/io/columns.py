@@ -11,8 +11,8 @@ from nirsframe.exceptions import SpectralShapeError
 def to_spectra_column(expr: str | pl.Expr, width: int, dtype: pl.DataType = pl.Float64) -> pl.Expr:
     """Cast a ``list[float]`` column to ``pl.Array(dtype, width)``, lazily and checked.
 
-    A row whose length differs from ``width`` raises :class:`SpectralShapeError` naming the row
-    (counted from 0 within the batch) and its length. Null rows stay null.
+    A row whose length differs from ``width`` raises :class:`SpectralShapeError` giving its
+    length (the check runs per batch, so row numbers would not be global). Null rows stay null.
 
     >>> df = pl.DataFrame({"s": [[1.0, 2.0], [3.0, 4.0]]})
     >>> df.select(to_spectra_column("s", 2)).schema["s"]
@@ -33,10 +33,9 @@ def to_spectra_column(expr: str | pl.Expr, width: int, dtype: pl.DataType = pl.F
         lengths = s.list.len().to_numpy()
         bad = np.flatnonzero((lengths != width) & ~s.is_null().to_numpy())
         if bad.size:
-            row = int(bad[0])
             msg = (
-                f"spectra in column {s.name!r} are ragged: row {row} has {lengths[row]} points, "
-                f"expected {width} ({bad.size} rows differ)"
+                f"spectra in column {s.name!r} are ragged: a row has {lengths[bad[0]]} points, "
+                f"expected {width}"
             )
             raise SpectralShapeError(msg)
         return s.cast(pl.List(dtype)).list.to_array(width)

@@ -26,17 +26,39 @@ def _as_float(name: str) -> float | None:
         return None
 
 
+def _cells(line: str, sep: str) -> list[str]:
+    return [c.strip().strip('"') for c in line.strip().split(sep)]
+
+
+def _looks_like_axis(first: list[str], second: list[str] | None) -> bool:
+    """A numeric first line is an axis header when it is a strictly monotonic run of positive
+    positions (nm or cm-1) and the next line is not."""
+    values = np.array([float(c) for c in first if c])
+    if values.size < 2 or np.any(values <= 0):
+        return False
+    step = np.diff(values)
+    if not (np.all(step > 0) or np.all(step < 0)):
+        return False
+    if second is None:
+        return True
+    nxt = np.array([_as_float(c) or 0.0 for c in second if c])
+    nstep = np.diff(nxt)
+    return nxt.size != values.size or not (np.all(nstep > 0) or np.all(nstep < 0))
+
+
 def _sniff(path: Path) -> tuple[str, bool]:
-    """Separator (``;`` or ``,``) and whether the first line is a header (has a non-number)."""
+    """Separator (``;`` or ``,``) and whether the first line is a header (names or an axis)."""
     with path.open() as fh:
         first = fh.readline()
+        second = fh.readline()
     if not first.strip():
         msg = f"CSV file is empty: {path}"
         raise DatasetError(msg)
     sep = ";" if first.count(";") > first.count(",") else ","
-    cells = [c.strip().strip('"') for c in first.strip().split(sep)]
-    header = any(_as_float(c) is None for c in cells if c)
-    return sep, header
+    cells = _cells(first, sep)
+    if any(_as_float(c) is None for c in cells if c):
+        return sep, True
+    return sep, _looks_like_axis(cells, _cells(second, sep) if second.strip() else None)
 
 
 def read_csv(

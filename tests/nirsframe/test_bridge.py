@@ -1,0 +1,100 @@
+"""Spectral expressions: eager == lazy == streaming, nulls, dtypes, and the bridge itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from polars.testing import assert_frame_equal
+
+import nirsframe as nf
+from nirsframe._bridge import map_spectra, matrix_to_series, series_to_matrix
+from nirsframe.exceptions import SpectralShapeError
+
+
+def chain(col: str = "spectra") -> pl.Expr:
+    return nf.savgol(nf.snv(col), window_length=15, polyorder=2, deriv=1)
+
+
+def test_series_matrix_round_trip_is_zero_copy() -> None:
+    x = np.random.default_rng(0).normal(size=(5, 7))
+    s = pl.Series("s", x)
+    m, nulls = series_to_matrix(s)
+    assert nulls is None
+    assert np.shares_memory(m, x)
+    back = matrix_to_series("s", m)
+    assert back.dtype == pl.Array(pl.Float64, 7)
+    np.testing.assert_array_equal(back.to_numpy(), x)
+
+
+def test_null_rows_survive_a_transform() -> None:
+    s = pl.Series("spectra", [[1.0, 2.0, 4.0], None, [3.0, 1.0, 0.0]], dtype=pl.Array(pl.Float64, 3))
+    out = pl.DataFrame(s).select(nf.snv("spectra"))["spectra"]
+    assert out.is_null().to_list() == [False, True, False]
+    np.testing.assert_allclose(out[0].to_numpy(), nf_snv_ref([1.0, 2.0, 4.0]), rtol=1e-12)
+
+
+def nf_snv_ref(row: list[float]) -> np.ndarray:
+    a = np.asarray(row)
+    return (a - a.mean()) / a.std()
+
+
+def test_empty_frame_keeps_schema() -> None:
+    df = pl.DataFrame({"spectra": np.zeros((0, 20))})
+    out = df.lazy().select(chain()).collect()
+    assert out.height == 0
+    assert out.schema["spectra"] == pl.Array(pl.Float64, 20)
+
+
+def test_wrong_dtype_is_a_typed_error() -> None:
+    df = pl.DataFrame({"spectra": [[1.0, 2.0], [1.0]]})
+    with pytest.raises(SpectralShapeError, match="must be pl.Array"):
+        df.select(nf.snv("spectra"))
+
+
+def test_declared_dtype_and_width_change() -> None:
+    lf = pl.LazyFrame({"spectra": np.ones((3, 6), dtype=np.float32)})
+    assert lf.select(chain()).collect_schema()["spectra"] == pl.Array(pl.Float32, 6)
+    narrow = lf.select(map_spectra(pl.col("spectra"), lambda x: x[:, :2], width=2))
+    assert narrow.collect_schema()["spectra"] == pl.Array(pl.Float32, 2)
+    assert narrow.collect()["spectra"].dtype == pl.Array(pl.Float32, 2)
+
+
+def test_eager_lazy_streaming_identical_on_100k_rows() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(100_000, 64)).cumsum(axis=1)
+    x[17] = np.nan
+    df = pl.DataFrame({"id": np.arange(x.shape[0]), "spectra": x})
+    df = df.with_columns(
+        pl.when(pl.col("id") % 9973 == 0).then(None).otherwise(pl.col("spectra")).alias("spectra")
+    )
+    eager = df.select("id", chain())
+    lazy = df.lazy().select("id", chain()).collect()
+    streaming = df.lazy().select("id", chain()).collect(engine="streaming")
+    assert_frame_equal(eager, lazy)
+    assert_frame_equal(eager, streaming)
+    assert eager["spectra"].null_count() == df["spectra"].null_count()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    n=st.integers(1, 40),
+    p=st.integers(15, 60),
+)
+def test_engines_agree_property(data: st.DataObject, dtype: type, n: int, p: int) -> None:
+    x = data.draw(arrays(dtype, (n, p), elements=st.floats(-1e3, 1e3, width=32)))
+    nan_rows = data.draw(st.lists(st.integers(0, n - 1), max_size=3))
+    x[nan_rows] = np.nan
+    df = pl.DataFrame({"spectra": x})
+    expr = nf.detrend(chain(), order=2)
+    eager = df.select(expr)
+    assert_frame_equal(eager, df.lazy().select(expr).collect())
+    assert_frame_equal(eager, df.lazy().select(expr).collect(engine="streaming"))
+    assert eager["spectra"].dtype == pl.Array(pl.Float32 if dtype is np.float32 else pl.Float64, p)
+    out = eager["spectra"].to_numpy()
+    assert np.all(np.isnan(out[nan_rows]))
