@@ -11,7 +11,34 @@
 """
 
 from nirsframe.operators.baseline import detrend
+from nirsframe.operators.conversion import (
+    absorbance_to_reflectance,
+    fraction_to_percent,
+    kubelka_munk,
+    log,
+    percent_to_fraction,
+    reflectance_to_absorbance,
+)
 from nirsframe.operators.derivative import savgol
-from nirsframe.operators.scatter import msc, snv
+from nirsframe.operators.normalize import autoscale, mean_center, normalize, pareto
+from nirsframe.operators.scatter import emsc, local_snv, msc, rnv, snv
 
-__all__ = ["detrend", "msc", "savgol", "snv"]
+__all__ = [
+    "absorbance_to_reflectance",
+    "autoscale",
+    "detrend",
+    "emsc",
+    "fraction_to_percent",
+    "kubelka_munk",
+    "local_snv",
+    "log",
+    "mean_center",
+    "msc",
+    "normalize",
+    "pareto",
+    "percent_to_fraction",
+    "reflectance_to_absorbance",
+    "rnv",
+    "savgol",
+    "snv",
+]

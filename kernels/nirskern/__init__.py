@@ -20,14 +20,27 @@ from nirskern.conversion import (
     reflectance_to_absorbance,
 )
 from nirskern.normalize import center_scale, column_stats, inverse_center_scale, normalize
+from nirskern.pls import (
+    FoldCrossProducts,
+    PLSModel,
+    cv_from_crossproducts,
+    fold_crossproducts,
+    pls_cv,
+    pls_fit,
+    pls_predict,
+)
 from nirskern.scatter import emsc, local_snv, msc, rnv, snv
 
 __all__ = [
+    "FoldCrossProducts",
+    "PLSModel",
     "absorbance_to_reflectance",
     "center_scale",
     "column_stats",
+    "cv_from_crossproducts",
     "detrend",
     "emsc",
+    "fold_crossproducts",
     "fraction_to_percent",
     "inverse_center_scale",
     "kubelka_munk",
@@ -36,6 +49,9 @@ __all__ = [
     "msc",
     "normalize",
     "percent_to_fraction",
+    "pls_cv",
+    "pls_fit",
+    "pls_predict",
     "reflectance_to_absorbance",
     "rnv",
     "savgol",

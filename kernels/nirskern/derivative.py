@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -109,16 +110,28 @@ def savgol(
     polyorder: int,
     *,
     deriv: int = 0,
-    delta: float = 1.0,
+    delta: float | Literal["axis"] = 1.0,
+    x_axis: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Savitzky-Golay filter along each spectrum, equal to ``scipy.signal.savgol_filter(x, ...,
     axis=-1)`` with its default ``mode="interp"``.
 
+    ``delta="axis"`` uses the mean spacing of ``x_axis``, ``|x_axis[-1] - x_axis[0]| / (n - 1)``
+    (the filter itself assumes equally spaced points).
+
     >>> savgol(np.array([[1.0, 4.0, 9.0, 16.0, 25.0]]), 3, 2, deriv=1).tolist()
     [[2.0, 4.0, 6.0, 8.0, 10.0]]
+    >>> savgol([1.0, 4.0, 9.0], 3, 2, deriv=1, delta="axis", x_axis=[0.0, 2.0, 4.0]).tolist()
+    [1.0, 2.0, 3.0]
     """
     arr, was_1d = as_spectra(x)
     _check_savgol(window_length, polyorder, deriv)
+    if isinstance(delta, str) and delta == "axis":
+        if x_axis is None:
+            msg = "delta='axis' needs 'x_axis'; got x_axis=None"
+            raise ValueError(msg)
+        axis = _check_axis(x_axis, arr.shape[1])
+        delta = float(abs(axis[-1] - axis[0]) / (axis.shape[0] - 1)) if axis.shape[0] > 1 else 1.0
     if not (isinstance(delta, int | float) and math.isfinite(delta) and delta > 0):
         msg = f"'delta' must be a positive finite number; got delta={delta!r}"
         raise ValueError(msg)
@@ -131,4 +144,225 @@ def savgol(
     centre, full = _weights(int(window_length), int(polyorder), int(deriv), float(delta))
     out = np.empty_like(arr)
     _savgol(arr, centre.astype(arr.dtype), full.astype(arr.dtype), out)
+    return restore(out, was_1d)
+
+
+# -- finite differences (np.gradient) ---------------------------------------------------------
+
+
+def _gradient_stencil(axis: FloatArray, edge_order: int) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Start index and 3 weights per output point reproducing ``np.gradient(f, axis, edge_order)``.
+
+    Output ``j`` is ``sum_k weights[j, k] * f[start[j] + k]`` (weights of unused taps are 0). The
+    coefficient formulas are numpy's: second-order accurate central differences inside, one-sided
+    differences of order ``edge_order`` at the ends, and numpy's uniform-step special case when
+    every step is exactly equal.
+    """
+    n = axis.shape[0]
+    width = min(3, n)
+    start = np.zeros(n, dtype=np.int64)
+    w = np.zeros((n, width))
+    dx = np.diff(axis)
+    uniform = bool(np.all(dx == dx[0]))
+    if n > 2:
+        start[1:-1] = np.arange(n - 2)
+        if uniform:
+            w[1:-1, 0] = -1.0 / (2.0 * dx[0])
+            w[1:-1, 2] = 1.0 / (2.0 * dx[0])
+        else:
+            dx1, dx2 = dx[:-1], dx[1:]
+            w[1:-1, 0] = -dx2 / (dx1 * (dx1 + dx2))
+            w[1:-1, 1] = (dx2 - dx1) / (dx1 * dx2)
+            w[1:-1, 2] = dx1 / (dx2 * (dx1 + dx2))
+    start[-1] = n - width
+    if edge_order == 1:
+        w[0, 0], w[0, 1] = -1.0 / dx[0], 1.0 / dx[0]
+        w[-1, width - 2], w[-1, width - 1] = -1.0 / dx[-1], 1.0 / dx[-1]
+    elif uniform:
+        h = dx[0]
+        w[0] = [-1.5 / h, 2.0 / h, -0.5 / h]
+        w[-1] = [0.5 / h, -2.0 / h, 1.5 / h]
+    else:
+        d1, d2 = dx[0], dx[1]
+        w[0] = [
+            -(2.0 * d1 + d2) / (d1 * (d1 + d2)),
+            (d1 + d2) / (d1 * d2),
+            -d1 / (d2 * (d1 + d2)),
+        ]
+        d1, d2 = dx[-2], dx[-1]
+        w[-1] = [
+            d2 / (d1 * (d1 + d2)),
+            -(d2 + d1) / (d1 * d2),
+            (2.0 * d2 + d1) / (d2 * (d1 + d2)),
+        ]
+    return start, w
+
+
+@jit
+def _stencil(x: FloatArray, start: npt.NDArray[np.int64], w: FloatArray, out: FloatArray) -> None:
+    n, p = x.shape
+    width = w.shape[1]
+    for i in range(n):
+        for j in range(p):
+            s = 0.0
+            for k in range(width):
+                c = w[j, k]
+                # Skip unused taps so that an inf outside the stencil cannot turn into 0*inf=NaN.
+                if c != 0.0:
+                    s += c * x[i, start[j] + k]
+            out[i, j] = s
+
+
+def _check_axis(x_axis: npt.ArrayLike | None, n_points: int) -> FloatArray:
+    """The axis values as float64 (``0..n_points-1`` when None), checked against the width."""
+    if x_axis is None:
+        return np.arange(n_points, dtype=np.float64)
+    axis = np.asarray(x_axis, dtype=np.float64)
+    if axis.ndim != 1 or axis.shape[0] != n_points:
+        msg = (
+            "'x_axis' must be 1-D with one value per point; "
+            f"got shape {axis.shape}, n_points={n_points}"
+        )
+        raise ValueError(msg)
+    if not np.all(np.isfinite(axis)):
+        msg = "'x_axis' must be finite"
+        raise ValueError(msg)
+    steps = np.diff(axis)
+    if not (np.all(steps > 0) or np.all(steps < 0)):
+        msg = "'x_axis' must be strictly increasing or strictly decreasing"
+        raise ValueError(msg)
+    return axis
+
+
+def derivative(
+    x: npt.ArrayLike,
+    *,
+    deriv: int = 1,
+    x_axis: npt.ArrayLike | None = None,
+    edge_order: int = 1,
+) -> FloatArray:
+    """First or second derivative by finite differences along a (possibly non-uniform) axis.
+
+    ``deriv=1`` equals ``np.gradient(x, x_axis, axis=-1, edge_order=edge_order)``: second-order
+    accurate central differences inside (exact for quadratics on any spacing), one-sided
+    differences at the ends. ``deriv=2`` applies the same gradient twice. ``x_axis=None`` means
+    unit spacing (channel index); a decreasing axis (cm-1) gives derivatives with respect to the
+    axis values as stored.
+
+    Parameters
+    ----------
+    x
+        Spectra ``(n_samples, n_points)`` or one spectrum.
+    deriv
+        1 or 2.
+    x_axis
+        Positions of the points (strictly monotonic), or None for unit spacing.
+    edge_order
+        Accuracy order of the one-sided differences at the ends (1 or 2).
+
+    Examples
+    --------
+    >>> derivative(np.array([[0.0, 1.0, 4.0, 9.0]]), x_axis=[0.0, 1.0, 2.0, 3.0]).tolist()
+    [[1.0, 2.0, 4.0, 5.0]]
+    """
+    arr, was_1d = as_spectra(x)
+    deriv = check_int(deriv, "deriv", minimum=1)
+    if deriv > 2:
+        msg = f"'deriv' must be 1 or 2; got deriv={deriv}"
+        raise ValueError(msg)
+    edge_order = check_int(edge_order, "edge_order", minimum=1)
+    if edge_order > 2:
+        msg = f"'edge_order' must be 1 or 2; got edge_order={edge_order}"
+        raise ValueError(msg)
+    p = arr.shape[1]
+    if p < edge_order + 1:
+        msg = (
+            "spectra need at least edge_order + 1 points for a derivative; "
+            f"got n_points={p}, edge_order={edge_order}"
+        )
+        raise ValueError(msg)
+    axis = _check_axis(x_axis, p)
+    start, w = _gradient_stencil(axis, edge_order)
+    out = np.empty_like(arr)
+    _stencil(arr, start, w, out)
+    if deriv == 2:
+        first = out
+        out = np.empty_like(arr)
+        _stencil(first, start, w, out)
+    return restore(out, was_1d)
+
+
+# -- Norris-Williams gap-segment derivative ---------------------------------------------------
+
+
+@jit
+def _gap_difference(x: FloatArray, gap: int, scale: float, out: FloatArray) -> None:
+    n, p = x.shape
+    for i in range(n):
+        for j in range(p):
+            # Edge points repeat beyond the ends (mode "nearest"), as in nirs4all.
+            hi = min(j + gap, p - 1)
+            lo = max(j - gap, 0)
+            out[i, j] = (x[i, hi] - x[i, lo]) * scale
+
+
+def norris_williams(
+    x: npt.ArrayLike,
+    *,
+    segment: int = 5,
+    gap: int = 5,
+    deriv: int = 1,
+    delta: float = 1.0,
+) -> FloatArray:
+    """Norris-Williams gap-segment derivative of each spectrum.
+
+    Each derivative order is a centred moving average over ``segment`` points followed by the gap
+    difference ``(s[j + gap] - s[j - gap]) / (2 * gap * delta)``; both steps repeat the edge points
+    beyond the ends (mode ``"nearest"``). ``deriv=2`` applies the pair twice. This is the
+    definition of nirs4all's ``NorrisWilliams`` (Norris & Williams 1984).
+
+    Parameters
+    ----------
+    x
+        Spectra ``(n_samples, n_points)`` or one spectrum.
+    segment
+        Odd number of points of the smoothing segment (1: no smoothing).
+    gap
+        Distance in points between the centre and each of the two differenced points (>= 1).
+    deriv
+        1 or 2.
+    delta
+        Spacing of the points; each derivative order is divided by it.
+
+    References
+    ----------
+    Norris, K. H. & Williams, P. C. (1984). Optimization of mathematical treatments of raw
+    near-infrared signal in the measurement of protein in hard red spring wheat. I. Influence of
+    particle size. Cereal Chemistry 61(2), 158-165.
+
+    Examples
+    --------
+    >>> norris_williams(np.array([[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]), segment=1, gap=1).tolist()
+    [[0.5, 1.0, 1.0, 1.0, 1.0, 0.5]]
+    """
+    from nirskern.smooth import moving_average  # noqa: PLC0415 - keeps the module graph flat
+
+    arr, was_1d = as_spectra(x)
+    segment = check_int(segment, "segment", minimum=1)
+    if segment % 2 == 0:
+        msg = f"'segment' must be odd; got segment={segment}"
+        raise ValueError(msg)
+    gap = check_int(gap, "gap", minimum=1)
+    deriv = check_int(deriv, "deriv", minimum=1)
+    if deriv > 2:
+        msg = f"'deriv' must be 1 or 2; got deriv={deriv}"
+        raise ValueError(msg)
+    if not (isinstance(delta, int | float) and math.isfinite(delta) and delta > 0):
+        msg = f"'delta' must be a positive finite number; got delta={delta!r}"
+        raise ValueError(msg)
+    out = arr
+    for _ in range(deriv):
+        smoothed = moving_average(out, segment, mode="nearest") if segment > 1 else out
+        out = np.empty_like(arr)
+        _gap_difference(smoothed, gap, 1.0 / (2.0 * gap * float(delta)), out)
     return restore(out, was_1d)

@@ -6,7 +6,7 @@ filters it calls, so results agree to rounding:
 * grey opening = ``scipy.ndimage.grey_opening`` (min then max filter, ``mode="reflect"``, i.e.
   ``d c b a | a b c d | d c b a``); min/max filters are exact, whatever the algorithm;
 * moving average = ``scipy.ndimage.uniform_filter1d`` (``mode="reflect"``), with SciPy's running
-  update ``m[i] = m[i-1] + (x[i+h] - x[i-h-1]) / w`` so the rounding is the same;
+  window sum ``s[i] = s[i-1] + x[i+h] - x[i-h-1]``, output ``s[i] / w``, so the rounding is the same;
 * edge padding = ``pybaselines.utils.pad_edges(mode="extrapolate")``: a least-squares line
   through the ``pad`` points of each edge, evaluated beyond it;
 * ``half_window=None`` = ``pybaselines.utils.optimize_window`` per spectrum.
@@ -71,14 +71,15 @@ def _uniform(y: FloatArray, half: int, out: FloatArray) -> None:
     """Moving mean over ``2 * half + 1`` points, reflect edges, SciPy's running-sum rounding."""
     n = y.shape[0]
     w = 2 * half + 1
+    # SciPy (1.17) keeps a running window sum and divides each output: same order here, so
+    # the results are bitwise equal.
     s = 0.0
     for k in range(-half, half + 1):
         s += y[_reflect(k, n)]
-    s /= w
-    out[0] = s
+    out[0] = s / w
     for i in range(1, n):
-        s += (y[_reflect(i + half, n)] - y[_reflect(i - half - 1, n)]) / w
-        out[i] = s
+        s += y[_reflect(i + half, n)] - y[_reflect(i - half - 1, n)]
+        out[i] = s / w
 
 
 @jit
@@ -302,7 +303,11 @@ def rolling_ball(
     want = _check_output(output)
     _check_points(arr, 1, "rolling_ball")
     hw = -1 if half_window is None else check_int(half_window, "half_window", minimum=1)
-    shw = -1 if smooth_half_window is None else check_int(smooth_half_window, "smooth_half_window", minimum=0)
+    shw = (
+        -1
+        if smooth_half_window is None
+        else check_int(smooth_half_window, "smooth_half_window", minimum=0)
+    )
     out64 = np.empty(arr.shape, dtype=np.float64)
     _rolling_ball_rows(arr, hw, shw, want, out64)
     return restore(out64.astype(arr.dtype, copy=False), was_1d)
@@ -335,7 +340,11 @@ def snip(
         msg = f"'filter_order' must be 2, 4, 6 or 8; got filter_order={filter_order!r}"
         raise ValueError(msg)
     hw = -1 if max_half_window is None else check_int(max_half_window, "max_half_window", minimum=1)
-    shw = 0 if smooth_half_window is None else check_int(smooth_half_window, "smooth_half_window", minimum=0)
+    shw = (
+        0
+        if smooth_half_window is None
+        else check_int(smooth_half_window, "smooth_half_window", minimum=0)
+    )
     out64 = np.empty(arr.shape, dtype=np.float64)
     _snip_rows(arr, hw, bool(decreasing), shw, int(filter_order), want, out64)
     return restore(out64.astype(arr.dtype, copy=False), was_1d)

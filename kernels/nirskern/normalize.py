@@ -115,7 +115,10 @@ def column_stats(
     ddof = check_int(ddof, "ddof", minimum=0)
     rows = arr[~np.isnan(arr).any(axis=1)].astype(np.float64)
     if rows.shape[0] <= ddof:
-        msg = f"column statistics need more spectra without NaN than 'ddof'; got {rows.shape[0]} spectra, ddof={ddof}"
+        msg = (
+            "column statistics need more spectra without NaN than 'ddof'; "
+            f"got {rows.shape[0]} spectra, ddof={ddof}"
+        )
         raise ValueError(msg)
     mean = rows.mean(axis=0)
     std = np.sqrt(((rows - mean) ** 2).sum(axis=0) / (rows.shape[0] - ddof))
@@ -140,7 +143,9 @@ def _inverse_center_scale(
             out[i, j] = x[i, j] * scale[j] + center[j]
 
 
-def _columns(arr: FloatArray, center: npt.ArrayLike, scale: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+def _columns(
+    arr: FloatArray, center: npt.ArrayLike, scale: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     p = arr.shape[1]
     c = np.ascontiguousarray(np.asarray(center, dtype=np.float64))
     s = np.ascontiguousarray(np.asarray(scale, dtype=np.float64))

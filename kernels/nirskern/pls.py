@@ -3,7 +3,7 @@
 The model is PLS1/PLS2 on mean-centred ``X`` and ``Y`` without scaling (the convention of R's
 ``pls`` package and of most chemometrics software). The fit is the improved kernel algorithm of
 Dayal & MacGregor (1997) (``pls::kernelpls``, ikpls algorithm 2): it needs only the centred
-cross-products ``XᵀX`` (P×P) and ``XᵀY`` (P×T), and one fit yields the regression coefficients of
+cross-products ``XᵀX`` (PxP) and ``XᵀY`` (PxT), and one fit yields the regression coefficients of
 every component count ``1..A`` at once.
 
 Fast cross-validation reads the data once: the cross-products of each validation block are
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Rows per block when accumulating cross-products: large enough for BLAS efficiency (the
-#: P×P update dominates), small enough that the float64 copy of a block stays a few tens of MB.
+#: PxP update dominates), small enough that the float64 copy of a block stays a few tens of MB.
 _BLOCK_ROWS = 2048
 
 #: A component is numerically absent when the deflated ``XᵀY`` has shrunk below this fraction of
@@ -428,7 +428,9 @@ def _fit_fold(
 
 
 def _predict_block(
-    x: FloatArray, rows: IntArray, model: tuple[Float64Array, Float64Array, Float64Array, Float64Array]
+    x: FloatArray,
+    rows: IntArray,
+    model: tuple[Float64Array, Float64Array, Float64Array, Float64Array],
 ) -> Float64Array:
     r, q, x_mean, y_mean = model
     scores = np.subtract(x[rows], x_mean, dtype=np.float64) @ r  # (n_v, A)

@@ -40,7 +40,9 @@ def _std(r: FloatArray) -> float:
 
 
 @jit
-def _fit(pinv: FloatArray, vander: FloatArray, sw: FloatArray, y: FloatArray, out: FloatArray) -> None:
+def _fit(
+    pinv: FloatArray, vander: FloatArray, sw: FloatArray, y: FloatArray, out: FloatArray
+) -> None:
     """``out = V @ (pinv @ (sqrt(w) * y))``: the weighted least-squares polynomial of ``y``."""
     k, p = pinv.shape
     coef = np.zeros(k)

@@ -46,7 +46,10 @@ def snv(x: npt.ArrayLike, *, ddof: int = 0) -> FloatArray:
     arr, was_1d = as_spectra(x)
     ddof = check_int(ddof, "ddof", minimum=0)
     if ddof >= arr.shape[1]:
-        msg = f"'ddof' must be smaller than the number of points; got ddof={ddof}, n_points={arr.shape[1]}"
+        msg = (
+            "'ddof' must be smaller than the number of points; "
+            f"got ddof={ddof}, n_points={arr.shape[1]}"
+        )
         raise ValueError(msg)
     out = np.empty_like(arr)
     _snv(arr, ddof, out)
@@ -93,7 +96,9 @@ def msc(x: npt.ArrayLike, reference: npt.ArrayLike) -> FloatArray:
     arr, was_1d = as_spectra(x)
     ref = np.ascontiguousarray(np.asarray(reference, dtype=arr.dtype))
     if ref.ndim != 1 or ref.shape[0] != arr.shape[1]:
-        msg = f"'reference' must be 1-D with {arr.shape[1]} points to match x; got shape {ref.shape}"
+        msg = (
+            f"'reference' must be 1-D with {arr.shape[1]} points to match x; got shape {ref.shape}"
+        )
         raise ValueError(msg)
     if not np.all(np.isfinite(ref)) or np.ptp(ref) == 0:
         msg = "'reference' must be finite and not constant"
@@ -200,7 +205,10 @@ def local_snv(x: npt.ArrayLike, *, window_length: int = 31, ddof: int = 0) -> Fl
         )
         raise ValueError(msg)
     if ddof >= window_length:
-        msg = f"'ddof' must be smaller than 'window_length'; got ddof={ddof}, window_length={window_length}"
+        msg = (
+            "'ddof' must be smaller than 'window_length'; "
+            f"got ddof={ddof}, window_length={window_length}"
+        )
         raise ValueError(msg)
     out = np.empty_like(arr)
     _local_snv(arr, window_length, ddof, out)
@@ -249,7 +257,10 @@ def emsc_design(
         columns.append(itf.T)
     design = np.hstack(columns)
     if design.shape[1] > p:
-        msg = f"EMSC has more terms ({design.shape[1]}) than points ({p}); lower 'order' or use fewer 'interferents'"
+        msg = (
+            f"EMSC has more terms ({design.shape[1]}) than points ({p}); "
+            "lower 'order' or use fewer 'interferents'"
+        )
         raise ValueError(msg)
     return design
 

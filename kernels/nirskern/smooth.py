@@ -73,10 +73,17 @@ def _source_index(q: int, n: int, mode: int) -> int:
 
 
 @jit
-def _extend(row: FloatArray, before: int, after: int, mode: int, cval: float, buf: FloatArray) -> None:
+def _extend(
+    row: FloatArray, before: int, after: int, mode: int, cval: float, buf: FloatArray
+) -> None:
     """Write ``row`` extended by ``before``/``after`` points into ``buf`` (float64)."""
     n = row.shape[0]
-    for q in range(-before, n + after):
+    for j in range(n):
+        buf[before + j] = row[j]
+    for q in range(-before, 0):
+        k = _source_index(q, n, mode)
+        buf[q + before] = cval if k < 0 else row[k]
+    for q in range(n, n + after):
         k = _source_index(q, n, mode)
         buf[q + before] = cval if k < 0 else row[k]
 
@@ -198,33 +205,31 @@ def _moving_average(x: FloatArray, size: int, mode: int, cval: float, out: Float
     inv = 1.0 / size
     for i in range(n):
         _extend(x[i], before, after, mode, cval, buf)
+        # Running sum in float64. Adding the new point and dropping the old one lets rounding
+        # error accumulate along the row (~ eps * max|x| per step), so the sum is re-seeded from
+        # scratch every _RESEED outputs: the error stays below ~_RESEED * eps * max|x| (about
+        # 6e-14 relative), while the re-seed costs only size/_RESEED extra additions per point.
         finite = True
-        for j in range(buf.shape[0]):
-            if not math.isfinite(buf[j]):
+        for start in range(0, p, _RESEED):
+            s = 0.0
+            for k in range(size):
+                s += buf[start + k]
+            out[i, start] = s * inv
+            for j in range(start + 1, min(start + _RESEED, p)):
+                s += buf[j + size - 1] - buf[j - 1]
+                out[i, j] = s * inv
+            # A NaN/inf that entered this block leaves the sum non-finite until the re-seed
+            # (NaN - NaN and inf - inf are NaN), so checking once per block catches it.
+            if not math.isfinite(s):
                 finite = False
-                break
         if not finite:
-            # NaN/inf would stay in a running sum for the rest of the row (scipy's does that):
-            # sum each window directly so they reach only the windows that contain them.
+            # Sum each window directly so that NaN/inf reach only the windows containing them
+            # (a running sum, scipy's included, would carry them further along the row).
             for j in range(p):
                 s = 0.0
                 for k in range(size):
                     s += buf[j + k]
                 out[i, j] = s * inv
-            continue
-        # Running sum in float64. Adding the new point and dropping the old one lets rounding
-        # error accumulate along the row (~ eps * max|x| per step), so the sum is re-seeded from
-        # scratch every _RESEED outputs: the error stays below ~_RESEED * eps * max|x| (about
-        # 6e-14 relative), while the re-seed (a vectorised sum) costs only size/_RESEED extra work.
-        s = 0.0
-        for j in range(p):
-            if j % _RESEED == 0:
-                s = 0.0
-                for k in range(size):
-                    s += buf[j + k]
-            else:
-                s += buf[j + size - 1] - buf[j - 1]
-            out[i, j] = s * inv
 
 
 def moving_average(

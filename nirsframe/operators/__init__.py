@@ -7,16 +7,44 @@
 
 from nirsframe.operators._base import Params, SpectralOperator
 from nirsframe.operators.baseline import Detrend
+from nirsframe.operators.conversion import (
+    AbsorbanceToReflectance,
+    FractionToPercent,
+    KubelkaMunk,
+    Logarithm,
+    PercentToFraction,
+    ReflectanceToAbsorbance,
+)
 from nirsframe.operators.derivative import SavitzkyGolay
+from nirsframe.operators.normalize import Autoscale, MeanCenter, Normalize, ParetoScaling
 from nirsframe.operators.registry import REGISTRY, OperatorInfo, get_operator
-from nirsframe.operators.scatter import MultiplicativeScatterCorrection, StandardNormalVariate
+from nirsframe.operators.scatter import (
+    ExtendedMultiplicativeScatterCorrection,
+    LocalStandardNormalVariate,
+    MultiplicativeScatterCorrection,
+    RobustNormalVariate,
+    StandardNormalVariate,
+)
 
 __all__ = [
     "REGISTRY",
+    "AbsorbanceToReflectance",
+    "Autoscale",
     "Detrend",
+    "ExtendedMultiplicativeScatterCorrection",
+    "FractionToPercent",
+    "KubelkaMunk",
+    "LocalStandardNormalVariate",
+    "Logarithm",
+    "MeanCenter",
     "MultiplicativeScatterCorrection",
+    "Normalize",
     "OperatorInfo",
     "Params",
+    "ParetoScaling",
+    "PercentToFraction",
+    "ReflectanceToAbsorbance",
+    "RobustNormalVariate",
     "SavitzkyGolay",
     "SpectralOperator",
     "StandardNormalVariate",

@@ -1,0 +1,257 @@
+"""Intensity conversions: reflectance <-> absorbance, Kubelka-Munk, logarithm, percentages.
+
+All are stateless and elementwise. Reflectance and transmittance are fractions (0-1]; convert
+percentages first with :func:`percent_to_fraction`. Values outside a conversion's domain follow
+IEEE semantics without warnings (``R = 0`` gives ``+inf`` absorbance, ``R < 0`` gives NaN).
+
+References
+----------
+Kubelka & Munk (1931), Z. Tech. Phys. 12, 593-601.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, ClassVar
+
+import nirskern
+from pydantic import Field, field_validator
+
+from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
+from nirsframe.operators.registry import register_operator
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from nirsframe._bridge import FloatMatrix
+
+
+class ReflectanceToAbsorbanceParams(Params):
+    """Parameters of :class:`ReflectanceToAbsorbance` (none)."""
+
+
+class ReflectanceToAbsorbance(SpectralOperator):
+    """Absorbance (pseudo-absorbance) ``log10(1 / R)`` of reflectance or transmittance ``R``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ReflectanceToAbsorbance().fit_transform(np.array([[0.1, 0.01]])).tolist()
+    [[1.0, 2.0]]
+    """
+
+    name: ClassVar[str] = "reflectance_to_absorbance"
+    Params: ClassVar[type[Params]] = ReflectanceToAbsorbanceParams
+
+    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        return nirskern.reflectance_to_absorbance(x)
+
+
+class AbsorbanceToReflectanceParams(Params):
+    """Parameters of :class:`AbsorbanceToReflectance` (none)."""
+
+
+class AbsorbanceToReflectance(SpectralOperator):
+    """Reflectance ``10 ** -A`` of absorbance ``A`` (inverse of :class:`ReflectanceToAbsorbance`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> AbsorbanceToReflectance().fit_transform(np.array([[1.0, 2.0]])).round(12).tolist()
+    [[0.1, 0.01]]
+    """
+
+    name: ClassVar[str] = "absorbance_to_reflectance"
+    Params: ClassVar[type[Params]] = AbsorbanceToReflectanceParams
+
+    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        return nirskern.absorbance_to_reflectance(x)
+
+
+class KubelkaMunkParams(Params):
+    """Parameters of :class:`KubelkaMunk` (none)."""
+
+
+class KubelkaMunk(SpectralOperator):
+    """Kubelka-Munk function ``(1 - R)^2 / (2 R)`` of diffuse reflectance ``R`` (a fraction).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> KubelkaMunk().fit_transform(np.array([[0.5, 0.25]])).tolist()
+    [[0.25, 1.125]]
+    """
+
+    name: ClassVar[str] = "kubelka_munk"
+    Params: ClassVar[type[Params]] = KubelkaMunkParams
+
+    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        return nirskern.kubelka_munk(x)
+
+
+class LogarithmParams(Params):
+    """Parameters of :class:`Logarithm`."""
+
+    offset: float = Field(default=0.0, description="added before taking the logarithm")
+
+    @field_validator("offset")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            msg = "must be finite"
+            raise ValueError(msg)
+        return value
+
+
+class Logarithm(SpectralOperator):
+    """Natural logarithm ``ln(x + offset)`` of each value.
+
+    Parameters
+    ----------
+    offset
+        Added before the logarithm, e.g. to shift spectra with values <= 0 (finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Logarithm(offset=1.0).fit_transform(np.array([[0.0, np.e - 1.0]])).round(12).tolist()
+    [[0.0, 1.0]]
+    """
+
+    name: ClassVar[str] = "log"
+    Params: ClassVar[type[Params]] = LogarithmParams
+
+    def __init__(self, *, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        assert isinstance(params, LogarithmParams)
+        return nirskern.log(x, offset=params.offset)
+
+
+class PercentToFractionParams(Params):
+    """Parameters of :class:`PercentToFraction` (none)."""
+
+
+class PercentToFraction(SpectralOperator):
+    """Divide by 100: percent reflectance or transmittance to a fraction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> PercentToFraction().fit_transform(np.array([[50.0, 100.0]])).tolist()
+    [[0.5, 1.0]]
+    """
+
+    name: ClassVar[str] = "percent_to_fraction"
+    Params: ClassVar[type[Params]] = PercentToFractionParams
+
+    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        return nirskern.percent_to_fraction(x)
+
+
+class FractionToPercentParams(Params):
+    """Parameters of :class:`FractionToPercent` (none)."""
+
+
+class FractionToPercent(SpectralOperator):
+    """Multiply by 100: a fraction to percent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> FractionToPercent().fit_transform(np.array([[0.5, 1.0]])).tolist()
+    [[50.0, 100.0]]
+    """
+
+    name: ClassVar[str] = "fraction_to_percent"
+    Params: ClassVar[type[Params]] = FractionToPercentParams
+
+    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        return nirskern.fraction_to_percent(x)
+
+
+def reflectance_to_absorbance(expr: IntoSpectra = "spectra") -> pl.Expr:
+    """Absorbance ``log10(1 / R)`` of reflectance spectra.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[0.1, 0.01]])})
+    >>> df.select(reflectance_to_absorbance()).item().to_list()
+    [1.0, 2.0]
+    """
+    return ReflectanceToAbsorbance().to_expr(expr)
+
+
+def absorbance_to_reflectance(expr: IntoSpectra = "spectra") -> pl.Expr:
+    """Reflectance ``10 ** -A`` of absorbance spectra.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[1.0, 2.0]])})
+    >>> df.select(absorbance_to_reflectance()).item().round(12).to_list()
+    [0.1, 0.01]
+    """
+    return AbsorbanceToReflectance().to_expr(expr)
+
+
+def kubelka_munk(expr: IntoSpectra = "spectra") -> pl.Expr:
+    """Kubelka-Munk function ``(1 - R)^2 / (2 R)`` of reflectance spectra.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[0.5, 0.25]])})
+    >>> df.select(kubelka_munk()).item().to_list()
+    [0.25, 1.125]
+    """
+    return KubelkaMunk().to_expr(expr)
+
+
+def log(expr: IntoSpectra = "spectra", *, offset: float = 0.0) -> pl.Expr:
+    """Natural logarithm ``ln(x + offset)`` of each value.
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[1.0, np.e]])})
+    >>> df.select(log()).item().round(12).to_list()
+    [0.0, 1.0]
+    """
+    return Logarithm(offset=offset).to_expr(expr)
+
+
+def percent_to_fraction(expr: IntoSpectra = "spectra") -> pl.Expr:
+    """Divide by 100 (percent to fraction).
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[50.0, 100.0]])})
+    >>> df.select(percent_to_fraction()).item().to_list()
+    [0.5, 1.0]
+    """
+    return PercentToFraction().to_expr(expr)
+
+
+def fraction_to_percent(expr: IntoSpectra = "spectra") -> pl.Expr:
+    """Multiply by 100 (fraction to percent).
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> df = pl.DataFrame({"spectra": np.array([[0.5, 1.0]])})
+    >>> df.select(fraction_to_percent()).item().to_list()
+    [50.0, 100.0]
+    """
+    return FractionToPercent().to_expr(expr)
+
+
+register_operator(ReflectanceToAbsorbance, reflectance_to_absorbance)
+register_operator(AbsorbanceToReflectance, absorbance_to_reflectance)
+register_operator(KubelkaMunk, kubelka_munk)
+register_operator(Logarithm, log)
+register_operator(PercentToFraction, percent_to_fraction)
+register_operator(FractionToPercent, fraction_to_percent)

@@ -1,0 +1,87 @@
+"""From a dataset and concrete variants to a ranked :class:`SearchResult`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from nirsframe._bridge import series_to_matrix
+from nirsframe.exceptions import DatasetError
+from nirsframe.pipeline.result import SearchResult, build_result
+from nirsframe.pipeline.search import run_variants
+from nirsframe.pipeline.tree import Contexts, PrefixCache
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from nirsframe.dataset import SpectralDataset
+    from nirsframe.pipeline.variants import Variant
+
+#: Values of a split column that mark test rows (case-insensitive); every other value is training.
+TEST_VALUES = ("test", "val", "validation", "prediction")
+
+
+def split_rows(
+    df: pl.DataFrame, split: str | None
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+    """Training and test row indices from a split column (all rows train without one)."""
+    n = df.height
+    if split is None:
+        return np.arange(n), np.empty(0, dtype=np.int64)
+    is_test = df[split].cast(pl.String).str.to_lowercase().is_in(list(TEST_VALUES)).to_numpy()
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def execute(
+    dataset: SpectralDataset,
+    variants: Sequence[Variant],
+    *,
+    target: str,
+    splitter: Any,
+    name: str = "search",
+) -> SearchResult:
+    """Cross-validate every variant on the training rows, refit, score the test rows, rank.
+
+    Rows whose target is missing are left out (their count is in ``result.extra``).
+    """
+    roles = dataset.roles
+    cols = [c for c in (roles.id, dataset.spectra_column, target, roles.split, roles.group) if c]
+    df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
+    n_before = df.height
+    df = df.filter(pl.col(target).is_not_null() & pl.col(target).cast(pl.Float64).is_not_nan())
+    if df.height < 3:
+        msg = f"target {target!r} has {df.height} usable rows; a search needs at least 3"
+        raise DatasetError(msg)
+    x, _ = series_to_matrix(df[dataset.spectra_column])
+    if np.isnan(x).any():
+        bad = int(np.flatnonzero(np.isnan(x).any(axis=1))[0])
+        msg = f"spectra contain NaN or null values (first at row {bad}); clean or drop them first"
+        raise DatasetError(msg)
+    y = df[target].cast(pl.Float64).to_numpy().reshape(-1, 1)
+    ids = df[roles.id].cast(pl.String).to_numpy() if roles.id else np.arange(df.height).astype(str)
+    train, test = split_rows(df, roles.split)
+    groups = df[roles.group].to_numpy()[train] if roles.group else None
+    folds = np.asarray(
+        splitter.folds(train.shape[0], y=y[train, 0], x=x[train], groups=groups), dtype=np.int64
+    )
+    contexts = Contexts(train, folds)
+    cache = PrefixCache(x, dataset.axis, contexts, y)
+    preds, skipped = run_variants(cache, variants, y)
+    if not preds:
+        reasons = "; ".join(sorted({r for _, r in skipped}))
+        msg = f"no variant could run: {reasons}"
+        raise DatasetError(msg)
+    ranking, oof, tests, by_id = build_result(name, target, preds, y, ids, train, folds, test)
+    return SearchResult(
+        name=name,
+        target=target,
+        ranking=ranking,
+        oof=oof,
+        test_predictions=tests,
+        variants=by_id,
+        skipped=skipped,
+        applications=dict(cache.applications),
+        extra={"rows_without_target": n_before - df.height, "n_train": int(train.size), "n_test": int(test.size)},
+    )

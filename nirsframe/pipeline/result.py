@@ -1,0 +1,131 @@
+"""The result of a search: a ranked Polars frame, the best variant, out-of-fold predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from nirsframe.pipeline.search import VariantPredictions
+    from nirsframe.pipeline.variants import Variant
+
+
+def regression_scores(y: npt.NDArray[np.float64], yhat: npt.NDArray[np.float64]) -> dict[str, float]:
+    """RMSE, R², bias, SEP (bias-corrected, n-1) and RPD (SD(y)/SEP) over finite pairs.
+
+    >>> regression_scores(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))["rmse"]
+    0.5773502691896257
+    """
+    ok = np.isfinite(y) & np.isfinite(yhat)
+    y, yhat = y[ok], yhat[ok]
+    if y.size < 2:
+        return {"rmse": float("nan"), "r2": float("nan"), "bias": float("nan"), "sep": float("nan"), "rpd": float("nan")}
+    res = yhat - y
+    rmse = float(np.sqrt(np.mean(res**2)))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(np.sum(res**2)) / ss_tot if ss_tot > 0 else float("nan")
+    bias = float(res.mean())
+    sep = float(np.std(res, ddof=1))
+    rpd = float(np.std(y, ddof=1) / sep) if sep > 0 else float("inf")
+    return {"rmse": rmse, "r2": r2, "bias": bias, "sep": sep, "rpd": rpd}
+
+
+@dataclass
+class SearchResult:
+    """What a search returns.
+
+    Attributes
+    ----------
+    ranking : one row per variant, sorted by RMSECV (columns ``variant``, ``preprocessing``,
+        ``model``, ``n_components``, ``rmsecv``, ``r2cv``, ``bias``, ``sep``, ``rpd``, ``rmsec``,
+        ``rmsep``, ``r2p``).
+    oof : out-of-fold predictions (``sample_id``, ``fold``, ``variant``, ``y``, ``y_pred``).
+    test_predictions : predictions of every variant on the test rows (same columns, fold -1).
+    """
+
+    name: str
+    target: str
+    ranking: pl.DataFrame
+    oof: pl.DataFrame
+    test_predictions: pl.DataFrame
+    variants: dict[int, Variant]
+    skipped: list[tuple[Variant, str]] = field(default_factory=list)
+    applications: dict[str, int] = field(default_factory=dict)
+    run_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best(self) -> dict[str, Any]:
+        """The best row of the ranking as a dict."""
+        return self.ranking.row(0, named=True)
+
+    def top(self, n: int = 5) -> pl.DataFrame:
+        """The ``n`` best variants."""
+        return self.ranking.head(n)
+
+    @property
+    def best_variant(self) -> Variant:
+        """The concrete pipeline of the best variant."""
+        return self.variants[int(self.best["variant"])]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """``{"run_id", "best", "results"}`` for ``--json`` output."""
+        rows = self.ranking.to_dicts()
+        return {"run_id": self.run_id, "name": self.name, "target": self.target, "best": rows[0], "results": rows}
+
+
+def build_result(
+    name: str,
+    target: str,
+    preds: list[VariantPredictions],
+    y: npt.NDArray[np.float64],
+    ids: npt.NDArray[Any],
+    train: npt.NDArray[np.int64],
+    folds: npt.NDArray[np.int64],
+    test: npt.NDArray[np.int64],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[int, Variant]]:
+    """Rank variants by RMSECV and assemble the prediction frames (first target column)."""
+    rows, oof_parts, test_parts, variants = [], [], [], {}
+    y1 = y[:, 0]
+    for i, p in enumerate(preds):
+        variants[i] = p.variant
+        cv = regression_scores(y1[train], p.oof[:, 0])
+        cal = regression_scores(y1[train], p.fitted[train, 0])
+        tst = regression_scores(y1[test], p.fitted[test, 0]) if test.size else None
+        rows.append(
+            {
+                "variant": i,
+                "preprocessing": p.variant.preprocessing,
+                "model": p.variant.model.label,
+                "n_components": p.n_components,
+                "rmsecv": cv["rmse"],
+                "r2cv": cv["r2"],
+                "bias": cv["bias"],
+                "sep": cv["sep"],
+                "rpd": cv["rpd"],
+                "rmsec": cal["rmse"],
+                "rmsep": tst["rmse"] if tst else None,
+                "r2p": tst["r2"] if tst else None,
+            }
+        )
+        oof_parts.append(
+            pl.DataFrame(
+                {"sample_id": ids[train], "fold": folds, "variant": i, "y": y1[train], "y_pred": p.oof[:, 0]}
+            )
+        )
+        if test.size:
+            test_parts.append(
+                pl.DataFrame(
+                    {"sample_id": ids[test], "fold": -1, "variant": i, "y": y1[test], "y_pred": p.fitted[test, 0]}
+                )
+            )
+    ranking = pl.DataFrame(rows).sort(["rmsecv", "variant"], nulls_last=True)
+    empty = pl.DataFrame(schema={"sample_id": pl.String, "fold": pl.Int64, "variant": pl.Int64, "y": pl.Float64, "y_pred": pl.Float64})
+    oof = pl.concat(oof_parts) if oof_parts else empty
+    tests = pl.concat(test_parts) if test_parts else empty
+    return ranking, oof, tests, variants

@@ -1,0 +1,174 @@
+"""Run every variant of a search with leakage-free cross-validation, sharing all common work.
+
+* Preprocessing prefixes are computed once (:class:`~nirsframe.pipeline.tree.PrefixCache`).
+* Variants that differ only in the PLS component count share one fit: every count ``1..A``
+  comes from the same model, and a stateless chain uses fast cross-validation from per-fold
+  cross-products (:func:`nirskern.pls.pls_cv`).
+* Fitted steps, target processing and models learn from each fold's training rows only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from nirskern.pls import pls_cv, pls_fit, pls_predict
+
+from nirsframe.exceptions import SpecError
+from nirsframe.pipeline.tree import FINAL, Contexts, PrefixCache
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
+    from nirsframe.pipeline.variants import ModelStep, Step, Variant
+
+FloatArray = "npt.NDArray[np.float64]"
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """Variants that share everything but the PLS component count."""
+
+    steps: tuple[Step, ...]
+    model_kind: str
+    model_params: str
+    y_processing: tuple[Step, ...]
+
+
+@dataclass
+class VariantPredictions:
+    """Predictions of one variant: out-of-fold on training rows, refit on all training rows."""
+
+    variant: Variant
+    n_components: int | None
+    oof: npt.NDArray[np.float64]  # (n_train, T), NaN where never validated
+    fitted: npt.NDArray[np.float64]  # (n_all, T): final model on every row (train and test)
+
+
+def group_variants(variants: Sequence[Variant]) -> dict[GroupKey, list[Variant]]:
+    """Group variants that differ only by ``n_components`` of a PLS model."""
+    groups: dict[GroupKey, list[Variant]] = defaultdict(list)
+    for v in variants:
+        params = {k: p for k, p in v.model.params.items() if k != "n_components"}
+        key = GroupKey(v.steps, v.model.kind, repr(sorted(params.items())), v.y_processing)
+        groups[key].append(v)
+    return groups
+
+
+def n_components_of(model: ModelStep) -> int:
+    """The component count of a PLS model step (default 10)."""
+    n = model.params.get("n_components", 10)
+    if not isinstance(n, int) or n < 1:
+        msg = f"'n_components' of pls must be a positive integer; got {n!r}"
+        raise SpecError(msg)
+    return n
+
+
+def _y_fit_transform(
+    steps: tuple[Step, ...], y: npt.NDArray[np.float64], cache: PrefixCache
+) -> tuple[list[Any], npt.NDArray[np.float64]]:
+    ops = []
+    for step in steps:
+        op = step.build(cache.get(()).axis)
+        y = op.fit(y).transform(y)
+        ops.append(op)
+    return ops, np.asarray(y, dtype=np.float64)
+
+
+def _y_inverse(ops: list[Any], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    for op in reversed(ops):
+        y = op.inverse_transform(y)
+    return np.asarray(y, dtype=np.float64)
+
+
+def _pls_group(
+    cache: PrefixCache, key: GroupKey, y: npt.NDArray[np.float64], a_max: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """OOF predictions (A, n_train, T) and final-model predictions (A, n_all, T)."""
+    ctx = cache.contexts
+    node = cache.get(key.steps)
+    n_all = y.shape[0]
+    if node.shared is not None and not key.y_processing:
+        x = node.shared
+        oof = pls_cv(x[ctx.train], y[ctx.train], ctx.folds, a_max)
+        model = pls_fit(x[ctx.train], y[ctx.train], a_max)
+        return oof, pls_predict(x, model.coef, model.x_mean, model.y_mean)
+    oof = np.full((a_max, ctx.train.shape[0], y.shape[1]), np.nan)
+    position = {int(r): i for i, r in enumerate(ctx.train)}
+    final = np.empty((a_max, n_all, y.shape[1]))
+    for c in [*ctx.fold_ids, FINAL]:
+        x = node.matrix(c)
+        rows = ctx.fit_rows(c)
+        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows], cache)
+        model = pls_fit(x[rows], y_fit, a_max)
+        if c == FINAL:
+            pred = pls_predict(x, model.coef, model.x_mean, model.y_mean)
+            final = np.stack([_y_inverse(y_ops, p) for p in pred])
+        else:
+            val = ctx.val_rows(c)
+            pred = pls_predict(x[val], model.coef, model.x_mean, model.y_mean)
+            idx = [position[int(r)] for r in val]
+            oof[:, idx, :] = np.stack([_y_inverse(y_ops, p) for p in pred])
+    return oof, final
+
+
+def _rank_limit(cache: PrefixCache, n_points: int) -> int:
+    ctx = cache.contexts
+    smallest = min(ctx.fit_rows(c).shape[0] for c in [*ctx.fold_ids, FINAL])
+    return max(1, min(smallest - 1, n_points))
+
+
+def run_variants(
+    cache: PrefixCache,
+    variants: Sequence[Variant],
+    y: npt.NDArray[np.float64],
+) -> tuple[list[VariantPredictions], list[tuple[Variant, str]]]:
+    """Predictions of every variant, and the variants skipped with the reason."""
+    out: list[VariantPredictions] = []
+    skipped: list[tuple[Variant, str]] = []
+    for key, members in group_variants(variants).items():
+        if key.model_kind != "pls":
+            for v in members:
+                out.append(_sklearn_variant(cache, v, y))
+            continue
+        node = cache.get(key.steps)
+        limit = _rank_limit(cache, node.axis.values.shape[0])
+        wanted = {v: n_components_of(v.model) for v in members}
+        ok = {v: n for v, n in wanted.items() if n <= limit}
+        for v, n in wanted.items():
+            if n > limit:
+                skipped.append((v, f"n_components={n} exceeds the rank limit {limit}"))
+        if not ok:
+            continue
+        oof, final = _pls_group(cache, key, y, max(ok.values()))
+        for v, n in ok.items():
+            out.append(VariantPredictions(v, n, oof[n - 1], final[n - 1]))
+    return out, skipped
+
+
+def _sklearn_variant(cache: PrefixCache, v: Variant, y: npt.NDArray[np.float64]) -> VariantPredictions:
+    from nirsframe.models.sklearn_models import build_estimator
+
+    ctx = cache.contexts
+    node = cache.get(v.steps)
+    key = GroupKey(v.steps, v.model.kind, "", v.y_processing)
+    oof = np.full((ctx.train.shape[0], y.shape[1]), np.nan)
+    position = {int(r): i for i, r in enumerate(ctx.train)}
+    final = np.empty((y.shape[0], y.shape[1]))
+    for c in [*ctx.fold_ids, FINAL]:
+        x = node.matrix(c)
+        rows = ctx.fit_rows(c)
+        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows], cache)
+        est = build_estimator(v.model.kind, v.model.params)
+        est.fit(x[rows], y_fit[:, 0] if y_fit.shape[1] == 1 else y_fit)
+        target = x if c == FINAL else x[ctx.val_rows(c)]
+        pred = _y_inverse(y_ops, np.asarray(est.predict(target), dtype=np.float64).reshape(target.shape[0], -1))
+        if c == FINAL:
+            final = pred
+        else:
+            oof[[position[int(r)] for r in ctx.val_rows(c)]] = pred
+    return VariantPredictions(v, None, oof, final)

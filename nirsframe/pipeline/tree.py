@@ -1,0 +1,135 @@
+"""The shared-prefix plan: variants that start with the same steps compute them once.
+
+Stateless steps before the first fitted step run once on every row. From the first fitted step
+on, a node holds one matrix per fitting context (each cross-validation fold, fitted on that fold's
+training rows only, plus the final context fitted on all training rows): no step ever sees the
+rows it is validated on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from nirsframe.axis import SpectralAxis
+    from nirsframe.operators._base import SpectralOperator
+    from nirsframe.pipeline.variants import Step
+
+FINAL = -1  # the context fitted on all training rows
+
+
+@dataclass
+class Contexts:
+    """Where the rows are: training rows, their fold ids, and the folds."""
+
+    train: npt.NDArray[np.int64]  # indices (into all rows) of training rows
+    folds: npt.NDArray[np.int64]  # fold id of each training row (-1: never validated)
+
+    @property
+    def fold_ids(self) -> list[int]:
+        """The validation folds, sorted."""
+        return [int(k) for k in np.unique(self.folds[self.folds >= 0])]
+
+    def fit_rows(self, context: int) -> npt.NDArray[np.int64]:
+        """Rows a step or model of ``context`` may learn from."""
+        if context == FINAL:
+            return self.train
+        return self.train[self.folds != context]
+
+    def val_rows(self, context: int) -> npt.NDArray[np.int64]:
+        """Rows ``context`` is validated on (none for the final context)."""
+        return self.train[self.folds == context]
+
+
+@dataclass
+class NodeValue:
+    """The output of a chain prefix: one matrix for all rows, or one per context."""
+
+    axis: SpectralAxis
+    shared: npt.NDArray[np.floating] | None = None
+    per_context: dict[int, npt.NDArray[np.floating]] = field(default_factory=dict)
+
+    def matrix(self, context: int) -> npt.NDArray[np.floating]:
+        """The matrix seen by ``context``."""
+        if self.shared is not None:
+            return self.shared
+        return self.per_context[context]
+
+
+class PrefixCache:
+    """Computes chain prefixes once and counts how often each step ran.
+
+    >>> from nirsframe.axis import SpectralAxis
+    >>> from nirsframe.pipeline.variants import Step
+    >>> x = np.random.default_rng(0).normal(size=(6, 20))
+    >>> ctx = Contexts(np.arange(6), np.arange(6) % 2)
+    >>> cache = PrefixCache(x, SpectralAxis.index(20), ctx)
+    >>> a = cache.get((Step.of("snv"), Step.of("detrend")))
+    >>> b = cache.get((Step.of("snv"), Step.of("savgol", {"window_length": 5})))
+    >>> cache.applications["snv"]
+    1
+    """
+
+    def __init__(
+        self,
+        x: npt.NDArray[np.floating],
+        axis: SpectralAxis,
+        contexts: Contexts,
+        y: npt.NDArray[np.float64] | None = None,
+    ) -> None:
+        self.contexts = contexts
+        self.y = y
+        self.applications: Counter[str] = Counter()
+        self._values: dict[tuple[Step, ...], NodeValue] = {(): NodeValue(axis, shared=x)}
+
+    def get(self, chain: tuple[Step, ...]) -> NodeValue:
+        """The value of ``chain`` (computing missing prefixes, each once)."""
+        if chain in self._values:
+            return self._values[chain]
+        parent = self.get(chain[:-1])
+        value = self._apply(parent, chain[-1])
+        self._values[chain] = value
+        return value
+
+    def _apply(self, parent: NodeValue, step: Step) -> NodeValue:
+        probe = step.build(parent.axis)
+        axis = probe.output_axis(parent.axis)
+        self.applications[step.op] += 1
+        if probe.kind == "stateless" and parent.shared is not None:
+            return NodeValue(axis, shared=probe.transform(parent.shared))
+        contexts = [*self.contexts.fold_ids, FINAL]
+        value = NodeValue(axis)
+        for ctx in contexts:
+            x = parent.matrix(ctx)
+            op = step.build(parent.axis)
+            if op.kind == "stateless":
+                op.fit(x[:1])
+            else:
+                rows = self.contexts.fit_rows(ctx)
+                y = self.y[rows] if self.y is not None else None
+                op.fit(x[rows], y)
+            value.per_context[ctx] = op.transform(x)
+        return value
+
+
+def fit_chain(
+    steps: tuple[Step, ...],
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.float64] | None,
+    axis: SpectralAxis,
+) -> tuple[list[SpectralOperator], npt.NDArray[np.floating], SpectralAxis]:
+    """Fit ``steps`` in order on ``x`` (training rows); return the fitted operators, the
+    transformed matrix and the output axis."""
+    ops = []
+    for step in steps:
+        op = step.build(axis)
+        x = op.fit(x, y).transform(x)
+        axis = op.output_axis(axis)
+        ops.append(op)
+    return ops, x, axis
