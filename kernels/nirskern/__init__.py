@@ -10,7 +10,6 @@ spectrum), never mutates it, and returns a new array of the same dtype. NaN rows
 """
 
 from nirskern.baseline import detrend
-from nirskern.derivative import savgol, savgol_coeffs
 from nirskern.conversion import (
     absorbance_to_reflectance,
     fraction_to_percent,
@@ -19,6 +18,7 @@ from nirskern.conversion import (
     percent_to_fraction,
     reflectance_to_absorbance,
 )
+from nirskern.derivative import derivative, norris_williams, savgol, savgol_coeffs
 from nirskern.normalize import center_scale, column_stats, inverse_center_scale, normalize
 from nirskern.pls import (
     FoldCrossProducts,
@@ -29,7 +29,9 @@ from nirskern.pls import (
     pls_fit,
     pls_predict,
 )
+from nirskern.resample import crop, crop_mask, resample
 from nirskern.scatter import emsc, local_snv, msc, rnv, snv
+from nirskern.smooth import gaussian, moving_average
 
 __all__ = [
     "FoldCrossProducts",
@@ -37,22 +39,29 @@ __all__ = [
     "absorbance_to_reflectance",
     "center_scale",
     "column_stats",
+    "crop",
+    "crop_mask",
     "cv_from_crossproducts",
+    "derivative",
     "detrend",
     "emsc",
     "fold_crossproducts",
     "fraction_to_percent",
+    "gaussian",
     "inverse_center_scale",
     "kubelka_munk",
     "local_snv",
     "log",
+    "moving_average",
     "msc",
     "normalize",
+    "norris_williams",
     "percent_to_fraction",
     "pls_cv",
     "pls_fit",
     "pls_predict",
     "reflectance_to_absorbance",
+    "resample",
     "rnv",
     "savgol",
     "savgol_coeffs",

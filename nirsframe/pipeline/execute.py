@@ -24,14 +24,29 @@ TEST_VALUES = ("test", "val", "validation", "prediction")
 
 
 def split_rows(
-    df: pl.DataFrame, split: str | None
+    df: pl.DataFrame,
+    split: str | None,
+    *,
+    train_values: Sequence[str] | None = None,
+    test_values: Sequence[str] | None = None,
 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
-    """Training and test row indices from a split column (all rows train without one)."""
+    """Training and test row indices from a split column (all rows train without one).
+
+    Test rows carry one of ``test_values`` (default :data:`TEST_VALUES`, case-insensitive);
+    training rows one of ``train_values`` (default: every other value). Rows in neither are
+    left out of the search.
+    """
     n = df.height
     if split is None:
         return np.arange(n), np.empty(0, dtype=np.int64)
-    is_test = df[split].cast(pl.String).str.to_lowercase().is_in(list(TEST_VALUES)).to_numpy()
-    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    values = df[split].cast(pl.String).str.to_lowercase()
+    tests = [v.lower() for v in (test_values or TEST_VALUES)]
+    is_test = values.is_in(tests).to_numpy()
+    if train_values is None:
+        is_train = ~is_test
+    else:
+        is_train = values.is_in([v.lower() for v in train_values]).to_numpy() & ~is_test
+    return np.flatnonzero(is_train), np.flatnonzero(is_test)
 
 
 def execute(
@@ -41,6 +56,8 @@ def execute(
     target: str,
     splitter: Any,
     name: str = "search",
+    train_values: Sequence[str] | None = None,
+    test_values: Sequence[str] | None = None,
 ) -> SearchResult:
     """Cross-validate every variant on the training rows, refit, score the test rows, rank.
 
@@ -61,7 +78,9 @@ def execute(
         raise DatasetError(msg)
     y = df[target].cast(pl.Float64).to_numpy().reshape(-1, 1)
     ids = df[roles.id].cast(pl.String).to_numpy() if roles.id else np.arange(df.height).astype(str)
-    train, test = split_rows(df, roles.split)
+    train, test = split_rows(
+        df, roles.split, train_values=train_values, test_values=test_values
+    )
     groups = df[roles.group].to_numpy()[train] if roles.group else None
     folds = np.asarray(
         splitter.folds(train.shape[0], y=y[train, 0], x=x[train], groups=groups), dtype=np.int64
