@@ -326,7 +326,8 @@ def snip(
 
     ``max_half_window`` clipping passes (window 1, 2, ... or decreasing) over the spectrum padded
     by linear extrapolation; ``None`` picks it per spectrum with ``optimize_window``, values above
-    ``(n_points - 1) // 2`` act as that value (pybaselines also warns). ``filter_order`` in
+    ``(n_points - 1) // 2`` act as that value (pybaselines also warns), so spectra of fewer than 3
+    points are their own baseline. ``filter_order`` in
     {2, 4, 6, 8}; ``smooth_half_window > 0`` replaces unclipped points by their moving mean.
     Returns ``x - baseline`` (``output="corrected"``) or the baseline.
 
@@ -335,7 +336,7 @@ def snip(
     """
     arr, was_1d = as_spectra(x)
     want = _check_output(output)
-    _check_points(arr, 3, "snip")
+    _check_points(arr, 1, "snip")
     if filter_order not in (2, 4, 6, 8):
         msg = f"'filter_order' must be 2, 4, 6 or 8; got filter_order={filter_order!r}"
         raise ValueError(msg)
