@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -42,9 +43,13 @@ WORKER_TIMEOUT_S = 3600.0
 
 Role = Literal["nirsframe", "floor", "peer", "nirs4all"]
 median = statistics.median
+DISTRIBUTIONS = (
+    *("numpy", "scipy", "scikit-learn", "numba", "polars", "pyarrow", "threadpoolctl"),
+    *("nirsframe", "chemotools", "ikpls", "nirs4all", "pybaselines", "PyWavelets", "matplotlib"),
+)
 
 
-class Unavailable(Exception):  # noqa: N818 - a status, not an error
+class Unavailable(Exception):
     """Raised by a build function when an implementation cannot run here (reason in the message)."""
 
 
@@ -103,7 +108,19 @@ class Bench:
 
 # -- worker side --------------------------------------------------------------------------------
 def _maxrss_mb() -> float:
-    # Linux reports ru_maxrss in KiB.
+    """Peak resident memory of this worker, MiB.
+
+    ``/proc/self/status`` VmHWM first: Linux carries ``ru_maxrss`` over fork and exec, so a
+    worker forked from a parent holding large arrays would report the parent's peak.
+    ``resource.getrusage`` (KiB on Linux) elsewhere.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -141,10 +158,7 @@ def environment_info() -> dict[str, Any]:
     from importlib import metadata
 
     versions = {}
-    for dist in (
-        "numpy scipy scikit-learn numba polars pyarrow chemotools ikpls nirs4all pybaselines "
-        "PyWavelets nirsframe threadpoolctl matplotlib"
-    ).split():
+    for dist in DISTRIBUTIONS:
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -230,9 +244,21 @@ def run_bench(
     peers_python: Path | None,
     tmp: Path,
     log: Callable[[str], None] = print,
+    skip_above: float = SKIP_ABOVE_S,
+    only: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """All records of one bench: sizes ascending, implementations interleaved over ``rounds``."""
-    impls = [i for i in bench.impls if i.venv == "project" or peers_python is not None]
+    """All records of one bench: sizes ascending, implementations interleaved over ``rounds``.
+
+    ``only`` keeps implementations whose name contains one of its substrings; ``env`` is added
+    to every worker's environment.
+    """
+    impls = [
+        i
+        for i in bench.impls
+        if (i.venv == "project" or peers_python is not None)
+        and (not only or any(s in i.name for s in only))
+    ]
     sizes = [bench.fixed_n] if bench.fixed_n else sorted(set(sizes))
     dtypes = [d for d in dtypes if bench.dtypes is None or d in bench.dtypes]
     records: list[dict[str, Any]] = []
@@ -247,14 +273,15 @@ def run_bench(
                     status[impl.name] = dead[impl.name]
                     continue
                 est = _estimate(history[impl.name], n)
-                if impl.role in ("peer", "nirs4all") and est is not None and est > SKIP_ABOVE_S:
+                if impl.role in ("peer", "nirs4all") and est is not None and est > skip_above:
                     status[impl.name] = dead[impl.name] = f"skipped: est {est:.0f} s"
             outputs: dict[str, Path] = {}
             for r in range(rounds):
                 for impl in impls:
                     if impl.name in status:
                         continue
-                    out = tmp / f"{bench.id.replace('/', '_')}-{impl.name}-{n}-{dtype}.npy"
+                    stem = re.sub(r"[^A-Za-z0-9]+", "_", f"{bench.id}-{impl.name}-{n}-{dtype}")
+                    out = tmp / f"{stem}.npy"
                     spec = {
                         "module": bench.module,
                         "bench": bench.id,
@@ -266,7 +293,8 @@ def run_bench(
                         "repeats": repeats,
                         "out": str(out) if r == 0 and impl.compare else None,
                     }
-                    res = spawn(_python(impl, peers_python), [json.dumps(spec)], impl.env)
+                    worker_env = {**(env or {}), **impl.env}
+                    res = spawn(_python(impl, peers_python), [json.dumps(spec)], worker_env)
                     if "unavailable" in res or "error" in res:
                         key = "unavailable" if "unavailable" in res else "error"
                         status[impl.name] = dead[impl.name] = f"{key}: {res[key]}"
@@ -330,6 +358,10 @@ def _record(
 
 
 if __name__ == "__main__":
+    # Re-import under the package name so that ``Unavailable`` raised by case modules is the same
+    # class as the one caught in ``run_worker`` (this file also runs as ``__main__``).
+    from benchmarks import harness
+
     arg = sys.argv[1]
-    payload = environment_info() if arg == "info" else run_worker(json.loads(arg))
+    payload = harness.environment_info() if arg == "info" else harness.run_worker(json.loads(arg))
     sys.stdout.write(json.dumps(payload) + "\n")

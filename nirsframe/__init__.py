@@ -16,7 +16,8 @@ from nirsframe.exceptions import (
     NirsframeError,
     SpectralShapeError,
 )
-from nirsframe.functions import detrend, msc, savgol, snv
+from nirsframe import functions
+from nirsframe.functions import *  # noqa: F403  (one expression function per operator)
 
 __version__ = "0.1.0"
 
@@ -28,9 +29,6 @@ __all__ = [
     "SpectralAxis",
     "SpectralShapeError",
     "__version__",
-    "detrend",
-    "msc",
-    "savgol",
-    "snv",
+    *functions.__all__,
 ]
 del _namespace

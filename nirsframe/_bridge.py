@@ -6,7 +6,7 @@ A spectra column is ``pl.Array(Float32 | Float64, P)``; its values buffer is a C
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ FloatMatrix = npt.NDArray[np.floating]
 SPECTRA_DTYPES = (pl.Float32, pl.Float64)
 
 
-def check_spectra_dtype(dtype: pl.DataType, column: str) -> tuple[int, pl.DataType]:
+def check_spectra_dtype(dtype: pl.DataType, column: str) -> tuple[int, Any]:
     """Return ``(width, inner dtype)`` of a spectra column dtype or raise.
 
     >>> check_spectra_dtype(pl.Array(pl.Float64, 4), "spectra")

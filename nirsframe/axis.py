@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -57,7 +57,7 @@ class SpectralAxis:
                 raise AxisError(msg)
         arr.setflags(write=False)
         object.__setattr__(self, "values", arr)
-        object.__setattr__(self, "unit", cast("AxisUnit", unit))
+        object.__setattr__(self, "unit", unit)
 
     @classmethod
     def index(cls, n_points: int) -> SpectralAxis:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+EngineName = Literal["auto", "in-memory", "streaming"]
 AXES_KEY = "nirsframe.axes"
 ROLES_KEY = "nirsframe.roles"
 
@@ -187,9 +188,9 @@ class SpectralDataset:
         """The same dataset over another frame (optionally new axes or roles)."""
         return SpectralDataset(frame.lazy(), dict(axes or self.axes), roles or self.roles)
 
-    def collect(self, *, engine: str = "auto") -> SpectralDataset:
+    def collect(self, *, engine: EngineName = "auto") -> SpectralDataset:
         """Execute the plan once; the result wraps the materialised frame."""
-        return self.with_frame(self.frame.collect(engine=engine))  # type: ignore[arg-type]
+        return self.with_frame(self.frame.collect(engine=engine))
 
     def validate(self) -> SpectralDataset:
         """Check the rows: at least one row and, when there is an id column, unique ids."""

@@ -10,6 +10,7 @@
 [-1.2247, 0.0, 1.2247]
 """
 
+from nirsframe.operators.axis_ops import crop, resample
 from nirsframe.operators.baseline import detrend
 from nirsframe.operators.conversion import (
     absorbance_to_reflectance,
@@ -19,26 +20,52 @@ from nirsframe.operators.conversion import (
     percent_to_fraction,
     reflectance_to_absorbance,
 )
-from nirsframe.operators.derivative import savgol
+from nirsframe.operators.derivative import derivative, norris_williams, savgol
+from nirsframe.operators.morphological import rolling_ball, snip
 from nirsframe.operators.normalize import autoscale, mean_center, normalize, pareto
+from nirsframe.operators.orthogonal import epo, osc
+from nirsframe.operators.polynomial_baseline import imodpoly, modpoly
 from nirsframe.operators.scatter import emsc, local_snv, msc, rnv, snv
+from nirsframe.operators.smooth import gaussian, moving_average
+from nirsframe.operators.wavelet import haar, wavelet, wavelet_denoise
+from nirsframe.operators.whittaker import airpls, arpls, asls, beads, iasls
 
 __all__ = [
     "absorbance_to_reflectance",
+    "airpls",
+    "arpls",
+    "asls",
     "autoscale",
+    "beads",
+    "crop",
+    "derivative",
     "detrend",
     "emsc",
+    "epo",
     "fraction_to_percent",
+    "gaussian",
+    "haar",
+    "iasls",
+    "imodpoly",
     "kubelka_munk",
     "local_snv",
     "log",
     "mean_center",
+    "modpoly",
+    "moving_average",
     "msc",
     "normalize",
+    "norris_williams",
+    "osc",
     "pareto",
     "percent_to_fraction",
     "reflectance_to_absorbance",
+    "resample",
     "rnv",
+    "rolling_ball",
     "savgol",
+    "snip",
     "snv",
+    "wavelet",
+    "wavelet_denoise",
 ]

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 MODULE = __name__
-Fn = "Callable[[np.ndarray, dict[str, Any]], np.ndarray]"
 
 
 @dataclass(frozen=True)
@@ -116,14 +115,42 @@ REFERENCES: dict[str, Ref] = {
     "autoscale": Ref("sklearn", {}, _scaler(with_std=True)),
     "to_absorbance": Ref("numpy", {}, lambda x, p: -np.log10(x), input="reflectance"),
     "kubelka_munk": Ref("numpy", {}, lambda x, p: (1 - x) ** 2 / (2 * x), input="reflectance"),
-    "asls": Ref("pybaselines", {"lam": 1e6, "p": 0.01}, lambda x, p: _rows("pybaselines.whittaker", "asls", x, p)),  # noqa: E501
-    "iasls": Ref("pybaselines", {"lam": 1e6, "p": 0.01}, lambda x, p: _rows("pybaselines.whittaker", "iasls", x, p)),  # noqa: E501
-    "airpls": Ref("pybaselines", {"lam": 1e6}, lambda x, p: _rows("pybaselines.whittaker", "airpls", x, p)),  # noqa: E501
-    "arpls": Ref("pybaselines", {"lam": 1e5}, lambda x, p: _rows("pybaselines.whittaker", "arpls", x, p)),  # noqa: E501
-    "modpoly": Ref("pybaselines", {"poly_order": 2}, lambda x, p: _rows("pybaselines.polynomial", "modpoly", x, p)),  # noqa: E501
-    "imodpoly": Ref("pybaselines", {"poly_order": 2}, lambda x, p: _rows("pybaselines.polynomial", "imodpoly", x, p)),  # noqa: E501
-    "rolling_ball": Ref("pybaselines", {"half_window": 30}, lambda x, p: _rows("pybaselines.morphological", "rolling_ball", x, p)),  # noqa: E501
-    "snip": Ref("pybaselines", {"max_half_window": 40}, lambda x, p: _rows("pybaselines.smooth", "snip", x, p)),  # noqa: E501
+    "asls": Ref(
+        "pybaselines",
+        {"lam": 1e6, "p": 0.01},
+        lambda x, p: _rows("pybaselines.whittaker", "asls", x, p),
+    ),
+    "iasls": Ref(
+        "pybaselines",
+        {"lam": 1e6, "p": 0.01},
+        lambda x, p: _rows("pybaselines.whittaker", "iasls", x, p),
+    ),
+    "airpls": Ref(
+        "pybaselines", {"lam": 1e6}, lambda x, p: _rows("pybaselines.whittaker", "airpls", x, p)
+    ),
+    "arpls": Ref(
+        "pybaselines", {"lam": 1e5}, lambda x, p: _rows("pybaselines.whittaker", "arpls", x, p)
+    ),
+    "modpoly": Ref(
+        "pybaselines",
+        {"poly_order": 2},
+        lambda x, p: _rows("pybaselines.polynomial", "modpoly", x, p),
+    ),
+    "imodpoly": Ref(
+        "pybaselines",
+        {"poly_order": 2},
+        lambda x, p: _rows("pybaselines.polynomial", "imodpoly", x, p),
+    ),
+    "rolling_ball": Ref(
+        "pybaselines",
+        {"half_window": 30},
+        lambda x, p: _rows("pybaselines.morphological", "rolling_ball", x, p),
+    ),
+    "snip": Ref(
+        "pybaselines",
+        {"max_half_window": 40},
+        lambda x, p: _rows("pybaselines.smooth", "snip", x, p),
+    ),
 }
 
 

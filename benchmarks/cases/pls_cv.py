@@ -45,8 +45,8 @@ def fold_ids(n: int, n_folds: int = N_FOLDS) -> np.ndarray:
 
 
 def rmse(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Root mean squared error along the sample axis (the last-but-one axis of ``pred``)."""
-    return np.sqrt(np.mean((np.asarray(pred).reshape(*np.shape(pred)[:-1], -1)[..., 0] - y) ** 2, axis=-1))
+    """Root mean squared error of predictions ``pred`` (any shape holding ``len(y)`` values)."""
+    return np.sqrt(np.mean((np.ravel(pred) - y) ** 2))
 
 
 def scipy_preprocess(x: np.ndarray, chain: str = "snv+sg1") -> np.ndarray:
@@ -121,7 +121,7 @@ def sklearn_rmsecv(x: np.ndarray, y: np.ndarray, chain: str, counts: list[int]) 
     for k in counts:
         pipe = make_pipeline(*chemotools_steps(chain), PLSRegression(k, scale=False))
         pred = cross_val_predict(pipe, x, y, cv=KFold(N_FOLDS))
-        out.append(np.sqrt(np.mean((np.ravel(pred) - y) ** 2)))
+        out.append(rmse(y, pred))
     return np.asarray(out)
 
 
@@ -148,7 +148,11 @@ def kernel_rmsecv(x: np.ndarray, y: np.ndarray, chain: str, a: int) -> np.ndarra
 
 
 def nirs4all_best_rmse(x: np.ndarray, y: np.ndarray, pipelines: list[Any], engine: str) -> float:
-    """Run ``nirs4all.run`` on ``(x, y)`` (no artifacts, no refit) and return its best RMSE."""
+    """Run ``nirs4all.run`` on ``(x, y)`` (no artifacts, no refit); return the best RMSECV.
+
+    ``cv_best_score`` is the RMSE of the pooled out-of-fold predictions (``best_rmse`` is NaN
+    without a refit). nirs4all computes in float32.
+    """
     import nirs4all
 
     result = nirs4all.run(
@@ -160,7 +164,7 @@ def nirs4all_best_rmse(x: np.ndarray, y: np.ndarray, pipelines: list[Any], engin
         save_charts=False,
         refit=False,
     )
-    return float(result.best_rmse)
+    return float(result.cv_best_score)
 
 
 def in_scratch_dir() -> None:
@@ -204,7 +208,7 @@ def _nirsframe_estimator(data: Data) -> Callable[[], Any]:
         xp = kernel_preprocess(data.x, "snv+sg1")
         est = pls.PLSRegression(n_components=MAX_COMPONENTS)
         pred = cross_val_predict(est, xp, data.y, cv=KFold(N_FOLDS))
-        return np.array([np.sqrt(np.mean((np.ravel(pred) - data.y) ** 2))])
+        return np.array([rmse(data.y, pred)])
 
     return run
 

@@ -10,6 +10,7 @@ spectrum), never mutates it, and returns a new array of the same dtype. NaN rows
 """
 
 from nirskern.baseline import detrend
+from nirskern.beads import beads
 from nirskern.conversion import (
     absorbance_to_reflectance,
     fraction_to_percent,
@@ -19,7 +20,9 @@ from nirskern.conversion import (
     reflectance_to_absorbance,
 )
 from nirskern.derivative import derivative, norris_williams, savgol, savgol_coeffs
+from nirskern.morphological import rolling_ball, snip
 from nirskern.normalize import center_scale, column_stats, inverse_center_scale, normalize
+from nirskern.orthogonal import deflate
 from nirskern.pls import (
     FoldCrossProducts,
     PLSModel,
@@ -29,29 +32,41 @@ from nirskern.pls import (
     pls_fit,
     pls_predict,
 )
+from nirskern.polynomial_baseline import imodpoly, modpoly
 from nirskern.resample import crop, crop_mask, resample
 from nirskern.scatter import emsc, local_snv, msc, rnv, snv
 from nirskern.smooth import gaussian, moving_average
+from nirskern.wavelet import haar, wavedec, wavelet_denoise
+from nirskern.whittaker import airpls, arpls, asls, iasls
 
 __all__ = [
     "FoldCrossProducts",
     "PLSModel",
     "absorbance_to_reflectance",
+    "airpls",
+    "arpls",
+    "asls",
+    "beads",
     "center_scale",
     "column_stats",
     "crop",
     "crop_mask",
     "cv_from_crossproducts",
+    "deflate",
     "derivative",
     "detrend",
     "emsc",
     "fold_crossproducts",
     "fraction_to_percent",
     "gaussian",
+    "haar",
+    "iasls",
+    "imodpoly",
     "inverse_center_scale",
     "kubelka_munk",
     "local_snv",
     "log",
+    "modpoly",
     "moving_average",
     "msc",
     "normalize",
@@ -63,7 +78,11 @@ __all__ = [
     "reflectance_to_absorbance",
     "resample",
     "rnv",
+    "rolling_ball",
     "savgol",
     "savgol_coeffs",
+    "snip",
     "snv",
+    "wavedec",
+    "wavelet_denoise",
 ]

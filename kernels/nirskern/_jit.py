@@ -34,4 +34,4 @@ def jit(fn: F) -> F:
     >>> twice(2.0)
     4.0
     """
-    return njit(nogil=True, cache=CACHE, fastmath=False, error_model="numpy")(fn)  # type: ignore[no-any-return]
+    return njit(nogil=True, cache=CACHE, fastmath=False, error_model="numpy")(fn)  # type: ignore[return-value]

@@ -51,7 +51,7 @@ def _filter_coefficients(freq_cutoff: float, filter_type: int) -> tuple[FloatArr
 
 @jit
 def _toeplitz_band(coef: FloatArray, n: int, out: FloatArray) -> None:
-    """Full band storage of a truncated symmetric Toeplitz matrix: ``out[i, o + ft] = M[i, i + o]``."""
+    """Full band storage of a truncated Toeplitz matrix: ``out[i, o + ft] = M[i, i + o]``."""
     ft = (coef.shape[0] - 1) // 2
     for i in range(n):
         for o in range(-ft, ft + 1):
@@ -81,6 +81,20 @@ def _sym_lower_to_full(lower: FloatArray, full: FloatArray) -> None:
                 full[i, o + h] = lower[i, -o] if i + o >= 0 else 0.0
             else:
                 full[i, o + h] = lower[i + o, o] if i + o < n else 0.0
+
+
+@jit
+def _btb(b_full: FloatArray, out: FloatArray) -> None:
+    """``BᵀB = B B`` (B symmetric) in row storage; exact integers, half-bandwidth ``2 ft``."""
+    n, width = b_full.shape
+    ft = (width - 1) // 2
+    for i in range(n):
+        for t in range(min(2 * ft, i) + 1):
+            j = i - t
+            s = 0.0
+            for k in range(max(0, i - ft, j - ft), min(n - 1, i + ft, j + ft) + 1):
+                s += b_full[i, k - i + ft] * b_full[k, j - k + ft]
+            out[i, t] = s
 
 
 @jit
@@ -126,12 +140,12 @@ def _abs_diff(x: FloatArray, h: int, d1: FloatArray, d2: FloatArray, tmp: FloatA
 
 
 @jit
-def _weighting(v: float, use_v2: bool, eps_1: float) -> float:
+def _weighting(v: float, use_v2: bool, eps_1: float) -> float:  # noqa: FBT001
     return 1.0 / (v + eps_1) if use_v2 else 1.0 / math.sqrt(v * v + eps_1)
 
 
 @jit
-def _loss(v: float, use_v2: bool, eps_1: float) -> float:
+def _loss(v: float, use_v2: bool, eps_1: float) -> float:  # noqa: FBT001
     return v - eps_1 * math.log(v + eps_1) if use_v2 else math.sqrt(v * v + eps_1)
 
 
@@ -165,14 +179,14 @@ def _beads(
     lam_1: float,
     lam_2: float,
     asymmetry: float,
-    use_v2: bool,
+    use_v2: bool,  # noqa: FBT001
     max_iter: int,
     tol: float,
     eps_0: float,
     eps_1: float,
-    fit_parabola: bool,
+    fit_parabola: bool,  # noqa: FBT001
     smooth_half_window: int,
-    corrected: bool,
+    corrected: bool,  # noqa: FBT001
     out: FloatArray,
 ) -> None:
     n_rows, n = x.shape
@@ -363,7 +377,9 @@ def beads(
     ft = check_int(filter_type, "filter_type", minimum=1)
     key = cost_function.lower() if isinstance(cost_function, str) else cost_function
     if key not in (1, 2, "l1_v1", "l1_v2") or isinstance(key, bool):
-        msg = f"'cost_function' must be 1, 2, 'l1_v1' or 'l1_v2'; got cost_function={cost_function!r}"
+        msg = (
+            f"'cost_function' must be 1, 2, 'l1_v1' or 'l1_v2'; got cost_function={cost_function!r}"
+        )
         raise ValueError(msg)
     use_v2 = key in (2, "l1_v2")
     iters = check_int(max_iter, "max_iter", minimum=0)
@@ -374,7 +390,11 @@ def beads(
     if not isinstance(fit_parabola, bool | np.bool_):
         msg = f"'fit_parabola' must be a bool, not {type(fit_parabola).__name__}"
         raise TypeError(msg)
-    shw = 0 if smooth_half_window is None else check_int(smooth_half_window, "smooth_half_window", minimum=0)
+    shw = (
+        0
+        if smooth_half_window is None
+        else check_int(smooth_half_window, "smooth_half_window", minimum=0)
+    )
 
     n = arr.shape[1]
     a_coef, b_coef = _filter_coefficients(fc, ft)
@@ -391,19 +411,29 @@ def beads(
         raise ValueError(msg)
     # BᵀB = B B (B symmetric): exact integers, half-bandwidth 2 ft.
     btb_lower = np.zeros((n, 2 * ft + 1))
-    for i in range(n):
-        for t in range(2 * ft + 1):
-            j = i - t
-            if j < 0:
-                break
-            ks = range(max(0, i - ft, j - ft), min(n - 1, i + ft, j + ft) + 1)
-            btb_lower[i, t] = sum(b_full[i, k - i + ft] * b_full[k, j - k + ft] for k in ks)
+    _btb(b_full, btb_lower)
     btb_full = np.empty((n, 4 * ft + 1))
     _sym_lower_to_full(btb_lower, btb_full)
 
     out = np.empty_like(arr)
     _beads(
-        arr, a_full, b_full, a_chol, btb_full, l0, l1, l2, asym, use_v2, iters, tol_v,
-        e0, e1, bool(fit_parabola), shw, corrected, out,
+        arr,
+        a_full,
+        b_full,
+        a_chol,
+        btb_full,
+        l0,
+        l1,
+        l2,
+        asym,
+        use_v2,
+        iters,
+        tol_v,
+        e0,
+        e1,
+        bool(fit_parabola),
+        shw,
+        corrected,
+        out,
     )
     return restore(out, was_1d)

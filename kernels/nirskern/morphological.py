@@ -6,7 +6,7 @@ filters it calls, so results agree to rounding:
 * grey opening = ``scipy.ndimage.grey_opening`` (min then max filter, ``mode="reflect"``, i.e.
   ``d c b a | a b c d | d c b a``); min/max filters are exact, whatever the algorithm;
 * moving average = ``scipy.ndimage.uniform_filter1d`` (``mode="reflect"``), with SciPy's running
-  window sum ``s[i] = s[i-1] + x[i+h] - x[i-h-1]``, output ``s[i] / w``, so the rounding is the same;
+  window sum ``s[i] = s[i-1] + x[i+h] - x[i-h-1]`` and output ``s[i] / w``: the same rounding;
 * edge padding = ``pybaselines.utils.pad_edges(mode="extrapolate")``: a least-squares line
   through the ``pad`` points of each edge, evaluated beyond it;
 * ``half_window=None`` = ``pybaselines.utils.optimize_window`` per spectrum.
@@ -215,7 +215,7 @@ def _snip_filter(b: FloatArray, j: int, i: int, order: int) -> float:
             + 56 * (b[j - h1] + b[j + h1])
         ) / 70
         f = max(f, f8)
-    return f
+    return float(f)
 
 
 @jit

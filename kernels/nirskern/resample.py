@@ -56,8 +56,8 @@ def crop_mask(x_axis: npt.ArrayLike, lower: float, upper: float) -> npt.NDArray[
     [False, True, True]
     """
     axis = _as_axis(x_axis, "x_axis")
-    if not (math.isfinite(lower) and math.isfinite(upper)):
-        msg = f"'lower' and 'upper' must be finite; got lower={lower!r}, upper={upper!r}"
+    if math.isnan(lower) or math.isnan(upper):
+        msg = f"'lower' and 'upper' must not be NaN; got lower={lower!r}, upper={upper!r}"
         raise ValueError(msg)
     if lower > upper:
         msg = f"'lower' must not exceed 'upper'; got lower={lower!r}, upper={upper!r}"

@@ -164,6 +164,15 @@ def _local_snv(x: FloatArray, w: int, ddof: int, out: FloatArray) -> None:
     n, p = x.shape
     half = w // 2
     for i in range(n):
+        # One NaN makes the whole row NaN (as every kernel does), not only the windows around it.
+        has_nan = False
+        for j in range(p):
+            if x[i, j] != x[i, j]:
+                has_nan = True
+        if has_nan:
+            for j in range(p):
+                out[i, j] = np.nan
+            continue
         for j in range(p):
             # The window is centred on j and shifted (not shrunk) at the edges so that it always
             # holds exactly w points: the first and last half-windows share one window each.
@@ -314,8 +323,7 @@ def emsc(
     ``x = c_0 + c_1 t + ... + c_order t^order + b * reference + sum_k g_k * interferent_k`` (see
     :func:`emsc_design` for ``t``) and corrected to
     ``(x - polynomial - sum_k g_k * interferent_k) / b``, as chemotools'
-    ``ExtendedMultiplicativeScatterCorrection``. With ``order=1`` and no interferents on an
-    evenly spaced axis, the baseline is the same as MSC's ``a + b * reference`` plus a slope.
+    ``ExtendedMultiplicativeScatterCorrection``. With ``order=0`` and no interferents it is MSC.
 
     >>> ref = np.array([1.0, 2.0, 4.0, 3.0])
     >>> emsc(np.array([[3.0, 5.0, 9.0, 7.0]]), ref, order=0).round(12).tolist()

@@ -62,7 +62,7 @@ _MODES: dict[str, int] = {"symmetric": 0, "reflect": 1, "periodic": 2, "zero": 3
 
 
 def filter_bank(wavelet: str) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``(dec_lo, dec_hi, rec_lo, rec_hi)`` of ``wavelet``, as ``pywt.Wavelet(wavelet).filter_bank``.
+    """``(dec_lo, dec_hi, rec_lo, rec_hi)``, as ``pywt.Wavelet(wavelet).filter_bank``.
 
     >>> [round(v, 4) for v in filter_bank("haar")[1]]
     [-0.7071, 0.7071]
@@ -79,9 +79,18 @@ def filter_bank(wavelet: str) -> tuple[FloatArray, FloatArray, FloatArray, Float
     return dec_lo, dec_hi, rec_lo, rec_hi
 
 
-def _check_mode(mode: str) -> int:
+def _check_mode(mode: str, n_points: int, lengths: list[int]) -> int:
+    """Mode code; like pywt, ``reflect`` needs at least 2 points at the input of every level."""
     if mode not in _MODES:
         msg = f"'mode' must be one of {list(_MODES)}; got mode={mode!r}"
+        raise ValueError(msg)
+    # Level inputs: the spectrum, then the approximations of levels 1..L-1 (lengths[2:]).
+    level_inputs = [n_points, *lengths[2:]] if len(lengths) > 1 else []
+    if mode == "reflect" and level_inputs and min(level_inputs) < 2:
+        msg = (
+            "mode='reflect' needs at least 2 points at the input of every level (as pywt); "
+            f"got coefficient lengths {lengths} for {n_points} points"
+        )
         raise ValueError(msg)
     return _MODES[mode]
 
@@ -94,7 +103,7 @@ def dwt_max_level(n_points: int, filter_len: int) -> int:
     """
     if filter_len <= 1 or n_points < filter_len - 1:
         return 0
-    return int(math.floor(math.log2(n_points / (filter_len - 1))))
+    return math.floor(math.log2(n_points / (filter_len - 1)))
 
 
 def coefficient_lengths(n_points: int, wavelet: str = "db4", level: int | None = None) -> list[int]:
@@ -143,7 +152,9 @@ def _ext(x: FloatArray, k: int, mode: int) -> float:
 
 
 @jit
-def _dwt(x: FloatArray, lo: FloatArray, hi: FloatArray, mode: int, ca: FloatArray, cd: FloatArray) -> None:
+def _dwt(
+    x: FloatArray, lo: FloatArray, hi: FloatArray, mode: int, ca: FloatArray, cd: FloatArray
+) -> None:
     """One analysis level: ``c[o] = sum_j h[j] * x_ext[2 o + 1 - j]`` (pywt's convolution)."""
     f = lo.shape[0]
     for o in range(ca.shape[0]):
@@ -200,7 +211,9 @@ def _wavedec_row(
 
 
 @jit
-def _wavedec_rows(x: FloatArray, lo: FloatArray, hi: FloatArray, mode: int, level: int, out: FloatArray) -> None:
+def _wavedec_rows(
+    x: FloatArray, lo: FloatArray, hi: FloatArray, mode: int, level: int, out: FloatArray
+) -> None:
     n, p = x.shape
     row = np.empty(p)
     for i in range(n):
@@ -279,7 +292,10 @@ def _denoise_rows(
 
 
 def wavedec(
-    x: npt.ArrayLike, wavelet: str = "db4", level: int | None = None, mode: WaveletMode = "symmetric"
+    x: npt.ArrayLike,
+    wavelet: str = "db4",
+    level: int | None = None,
+    mode: WaveletMode = "symmetric",
 ) -> FloatArray:
     """Multi-level DWT coefficients ``[cA_L, cD_L, ..., cD_1]`` of each spectrum, one row each.
 
@@ -291,8 +307,8 @@ def wavedec(
     """
     arr, was_1d = as_spectra(x)
     dec_lo, dec_hi, _, _ = filter_bank(wavelet)
-    mode_code = _check_mode(mode)
     lengths = coefficient_lengths(arr.shape[1], wavelet, level)
+    mode_code = _check_mode(mode, arr.shape[1], lengths)
     out64 = np.empty((arr.shape[0], sum(lengths)), dtype=np.float64)
     _wavedec_rows(arr, dec_lo, dec_hi, mode_code, len(lengths) - 1, out64)
     return restore(out64.astype(arr.dtype, copy=False), was_1d)
@@ -328,14 +344,15 @@ def wavelet_denoise(
     """
     arr, was_1d = as_spectra(x)
     dec_lo, dec_hi, rec_lo, rec_hi = filter_bank(wavelet)
-    mode_code = _check_mode(mode)
     if threshold_mode not in ("soft", "hard"):
         msg = f"'threshold_mode' must be 'soft' or 'hard'; got threshold_mode={threshold_mode!r}"
         raise ValueError(msg)
     if threshold is not None and not (math.isfinite(threshold) and threshold >= 0):
         msg = f"'threshold' must be a finite number >= 0 or None; got threshold={threshold}"
         raise ValueError(msg)
-    lengths = np.array(coefficient_lengths(arr.shape[1], wavelet, level), dtype=np.int64)
+    level_lengths = coefficient_lengths(arr.shape[1], wavelet, level)
+    mode_code = _check_mode(mode, arr.shape[1], level_lengths)
+    lengths = np.array(level_lengths, dtype=np.int64)
     out64 = np.empty(arr.shape, dtype=np.float64)
     _denoise_rows(
         arr,

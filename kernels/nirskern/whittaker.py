@@ -129,10 +129,10 @@ _NO_BASIS = np.zeros((1, 1))
 
 @jit
 def _lanes_solve(pen: FloatArray, diag: FloatArray, rhs: FloatArray, chol: FloatArray) -> None:
-    """Solve ``(pen + diag(diag[:, l])) z = rhs[:, l]`` for every lane ``l``; ``rhs`` becomes z.
+    """Solve ``(pen + diag(diag[:, ln])) z = rhs[:, ln]`` for every lane ``ln``; ``rhs`` becomes z.
 
-    Banded Cholesky ``L Lᵀ`` in row storage with a lane axis: ``chol[i, t, l] = L[i, i - t]``
-    (``chol[i, 0, l]`` holds ``1 / L[i, i]``). A non positive definite lane yields NaN/inf.
+    Banded Cholesky ``L Lᵀ`` in row storage with a lane axis: ``chol[i, t, ln] = L[i, i - t]``
+    (``chol[i, 0, ln]`` holds ``1 / L[i, i]``). A non positive definite lane yields NaN/inf.
     """
     n, width = pen.shape
     m = width - 1
@@ -140,33 +140,33 @@ def _lanes_solve(pen: FloatArray, diag: FloatArray, rhs: FloatArray, chol: Float
     for i in range(n):
         k0 = max(0, i - m)
         for j in range(k0, i + 1):
-            for l in range(LANES):
-                s[l] = pen[i, i - j]
+            for ln in range(LANES):
+                s[ln] = pen[i, i - j]
             if j == i:
-                for l in range(LANES):
-                    s[l] += diag[i, l]
+                for ln in range(LANES):
+                    s[ln] += diag[i, ln]
             for k in range(k0, j):
-                for l in range(LANES):
-                    s[l] -= chol[i, i - k, l] * chol[j, j - k, l]
+                for ln in range(LANES):
+                    s[ln] -= chol[i, i - k, ln] * chol[j, j - k, ln]
             if j < i:
-                for l in range(LANES):
-                    chol[i, i - j, l] = s[l] * chol[j, 0, l]
+                for ln in range(LANES):
+                    chol[i, i - j, ln] = s[ln] * chol[j, 0, ln]
             else:
                 # sqrt of a negative pivot is NaN: the lane's solution becomes NaN (reported).
-                for l in range(LANES):
-                    chol[i, 0, l] = 1.0 / math.sqrt(s[l])
+                for ln in range(LANES):
+                    chol[i, 0, ln] = 1.0 / math.sqrt(s[ln])
         # forward substitution L z = rhs, fused with the factorisation of row i
         for t in range(1, min(m, i) + 1):
-            for l in range(LANES):
-                rhs[i, l] -= chol[i, t, l] * rhs[i - t, l]
-        for l in range(LANES):
-            rhs[i, l] *= chol[i, 0, l]
+            for ln in range(LANES):
+                rhs[i, ln] -= chol[i, t, ln] * rhs[i - t, ln]
+        for ln in range(LANES):
+            rhs[i, ln] *= chol[i, 0, ln]
     for i in range(n - 1, -1, -1):
         for t in range(1, min(m, n - 1 - i) + 1):
-            for l in range(LANES):
-                rhs[i, l] -= chol[i + t, t, l] * rhs[i + t, l]
-        for l in range(LANES):
-            rhs[i, l] *= chol[i, 0, l]
+            for ln in range(LANES):
+                rhs[i, ln] -= chol[i + t, t, ln] * rhs[i + t, ln]
+        for ln in range(LANES):
+            rhs[i, ln] *= chol[i, 0, ln]
 
 
 @jit
@@ -179,8 +179,8 @@ def _whittaker(
     lam_1: float,
     max_iter: int,
     tol: float,
-    normalize_weights: bool,
-    corrected: bool,
+    normalize_weights: bool,  # noqa: FBT001
+    corrected: bool,  # noqa: FBT001
     out: FloatArray,
 ) -> None:
     n_rows, n = x.shape
@@ -206,50 +206,50 @@ def _whittaker(
     while True:
         # -- refill idle lanes (rows with non-finite values become NaN rows at once)
         active = 0
-        for l in range(LANES):
-            while row[l] < 0 and next_row < n_rows:
+        for ln in range(LANES):
+            while row[ln] < 0 and next_row < n_rows:
                 r = next_row
                 next_row += 1
                 finite = True
                 for j in range(n):
                     v = float(x[r, j])
-                    y[j, l] = v
+                    y[j, ln] = v
                     if not math.isfinite(v):
                         finite = False
                 if not finite:
                     out[r, :] = np.nan
                     continue
-                row[l] = r
-                iters[l] = 0
-                y_l1[l] = 0.0
+                row[ln] = r
+                iters[ln] = 0
+                y_l1[ln] = 0.0
                 for j in range(n):
-                    w[j, l] = 1.0
-                    y_l1[l] += abs(y[j, l])
+                    w[j, ln] = 1.0
+                    y_l1[ln] += abs(y[j, ln])
                 if method == IASLS:
                     # Initial weights from the least-squares quadratic (projection on an
                     # orthonormal basis = pybaselines' pseudo-inverse of the Vandermonde).
                     for c in range(q.shape[1]):
                         acc = 0.0
                         for j in range(n):
-                            acc += q[j, c] * y[j, l]
+                            acc += q[j, c] * y[j, ln]
                         coef[c] = acc
                     for j in range(n):
                         acc = 0.0
                         for c in range(q.shape[1]):
                             acc += q[j, c] * coef[c]
-                        w[j, l] = p if y[j, l] > acc else 1.0 - p
+                        w[j, ln] = p if y[j, ln] > acc else 1.0 - p
                     # lam_1 * D1ᵀD1 y, written as pybaselines does.
                     if n > 1:
-                        d1_y[0, l] = lam_1 * (y[0, l] - y[1, l])
-                        d1_y[n - 1, l] = lam_1 * (y[n - 1, l] - y[n - 2, l])
+                        d1_y[0, ln] = lam_1 * (y[0, ln] - y[1, ln])
+                        d1_y[n - 1, ln] = lam_1 * (y[n - 1, ln] - y[n - 2, ln])
                         for j in range(1, n - 1):
-                            d1_y[j, l] = lam_1 * (2.0 * y[j, l] - y[j - 1, l] - y[j + 1, l])
-            if row[l] < 0:
+                            d1_y[j, ln] = lam_1 * (2.0 * y[j, ln] - y[j - 1, ln] - y[j + 1, ln])
+            if row[ln] < 0:
                 # idle lane: a harmless system (z = 0) that the vector loops can run through
                 for j in range(n):
-                    y[j, l] = 0.0
-                    w[j, l] = 1.0
-                    d1_y[j, l] = 0.0
+                    y[j, ln] = 0.0
+                    w[j, ln] = 1.0
+                    d1_y[j, ln] = 0.0
             else:
                 active += 1
         if active == 0:
@@ -258,116 +258,116 @@ def _whittaker(
         # -- one weighted Whittaker solve for every lane
         if method == IASLS:
             for j in range(n):
-                for l in range(LANES):
-                    diag[j, l] = w[j, l] * w[j, l]
-                    z[j, l] = diag[j, l] * y[j, l] + d1_y[j, l]
+                for ln in range(LANES):
+                    diag[j, ln] = w[j, ln] * w[j, ln]
+                    z[j, ln] = diag[j, ln] * y[j, ln] + d1_y[j, ln]
             _lanes_solve(pen, diag, z, chol)
         else:
             for j in range(n):
-                for l in range(LANES):
-                    z[j, l] = w[j, l] * y[j, l]
+                for ln in range(LANES):
+                    z[j, ln] = w[j, ln] * y[j, ln]
             _lanes_solve(pen, w, z, chol)
-        for l in range(LANES):
-            iters[l] += 1
-            done[l] = iters[l] > max_iter
+        for ln in range(LANES):
+            iters[ln] += 1
+            done[ln] = iters[ln] > max_iter
 
         # -- new weights and the exit test of each method
-        if method == ASLS or method == IASLS:
+        if method in (ASLS, IASLS):
             num[:] = 0.0
             den[:] = 0.0
             for j in range(n):
-                for l in range(LANES):
-                    new = p if y[j, l] > z[j, l] else 1.0 - p
-                    d = new - w[j, l]
-                    num[l] += d * d
-                    den[l] += w[j, l] * w[j, l]
-                    w[j, l] = new
-            for l in range(LANES):
-                if math.sqrt(num[l]) / max(math.sqrt(den[l]), _MIN_FLOAT) < tol:
-                    done[l] = True
+                for ln in range(LANES):
+                    new = p if y[j, ln] > z[j, ln] else 1.0 - p
+                    d = new - w[j, ln]
+                    num[ln] += d * d
+                    den[ln] += w[j, ln] * w[j, ln]
+                    w[j, ln] = new
+            for ln in range(LANES):
+                if math.sqrt(num[ln]) / max(math.sqrt(den[ln]), _MIN_FLOAT) < tol:
+                    done[ln] = True
         else:
             n_neg[:] = 0
             neg_sum[:] = 0.0
             for j in range(n):
-                for l in range(LANES):
-                    r = y[j, l] - z[j, l]
+                for ln in range(LANES):
+                    r = y[j, ln] - z[j, ln]
                     if r < 0.0:
-                        n_neg[l] += 1
-                        neg_sum[l] += r
-            for l in range(LANES):
+                        n_neg[ln] += 1
+                        neg_sum[ln] += r
+            for ln in range(LANES):
                 # Fewer than two points under the baseline: pybaselines stops (with a
                 # warning) and keeps this baseline.
-                if n_neg[l] < 2:
-                    done[l] = True
+                if n_neg[ln] < 2:
+                    done[ln] = True
             if method == AIRPLS:
-                for l in range(LANES):
-                    if n_neg[l] >= 2 and abs(neg_sum[l]) / y_l1[l] < tol:
-                        done[l] = True
-                    scale[l] = min(iters[l], 50) / neg_sum[l] if n_neg[l] >= 2 else 0.0
+                for ln in range(LANES):
+                    if n_neg[ln] >= 2 and abs(neg_sum[ln]) / y_l1[ln] < tol:
+                        done[ln] = True
+                    scale[ln] = min(iters[ln], 50) / neg_sum[ln] if n_neg[ln] >= 2 else 0.0
                 # w = exp(min(it, 50) * r / sum(r<0)) on r < 0, 0 elsewhere (the corrected
                 # equation 9 of the paper), exponent clipped to [0, log(max float)].
                 num[:] = 0.0
                 for j in range(n):
-                    for l in range(LANES):
-                        r = y[j, l] - z[j, l]
+                    for ln in range(LANES):
+                        r = y[j, ln] - z[j, ln]
                         if r < 0.0:
-                            e = math.exp(min(max(scale[l] * r, 0.0), _EXP_CAP))
-                            w[j, l] = e
-                            num[l] = max(num[l], e)
+                            e = math.exp(min(max(scale[ln] * r, 0.0), _EXP_CAP))
+                            w[j, ln] = e
+                            num[ln] = max(num[ln], e)
                         else:
-                            w[j, l] = 0.0
+                            w[j, ln] = 0.0
                 if normalize_weights:
                     for j in range(n):
-                        for l in range(LANES):
-                            if y[j, l] - z[j, l] < 0.0:
-                                w[j, l] /= num[l]
+                        for ln in range(LANES):
+                            if y[j, ln] - z[j, ln] < 0.0:
+                                w[j, ln] /= num[ln]
             else:
                 # arpls: logistic weights from the mean and sample std (ddof=1) of the
                 # negative residuals (std 0 -> eps, as pybaselines' _safe_std).
                 den[:] = 0.0
-                for l in range(LANES):
-                    shift[l] = neg_sum[l] / max(n_neg[l], 1)
+                for ln in range(LANES):
+                    shift[ln] = neg_sum[ln] / max(n_neg[ln], 1)
                 for j in range(n):
-                    for l in range(LANES):
-                        r = y[j, l] - z[j, l]
+                    for ln in range(LANES):
+                        r = y[j, ln] - z[j, ln]
                         if r < 0.0:
-                            den[l] += (r - shift[l]) * (r - shift[l])
-                for l in range(LANES):
-                    std = math.sqrt(den[l] / max(n_neg[l] - 1, 1))
+                            den[ln] += (r - shift[ln]) * (r - shift[ln])
+                for ln in range(LANES):
+                    std = math.sqrt(den[ln] / max(n_neg[ln] - 1, 1))
                     if std == 0.0:
                         std = _MIN_FLOAT
-                    scale[l] = -2.0 / std
-                    shift[l] = 2.0 * std - shift[l]
+                    scale[ln] = -2.0 / std
+                    shift[ln] = 2.0 * std - shift[ln]
                 num[:] = 0.0
                 den[:] = 0.0
                 for j in range(n):
-                    for l in range(LANES):
+                    for ln in range(LANES):
                         # expit(u) written so that exp never overflows (as scipy's expit)
-                        u = scale[l] * ((y[j, l] - z[j, l]) - shift[l])
+                        u = scale[ln] * ((y[j, ln] - z[j, ln]) - shift[ln])
                         e = math.exp(-abs(u))
                         new = 1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e)
-                        d = new - w[j, l]
-                        num[l] += d * d
-                        den[l] += w[j, l] * w[j, l]
-                        w[j, l] = new
-                for l in range(LANES):
-                    if math.sqrt(num[l]) / max(math.sqrt(den[l]), _MIN_FLOAT) < tol:
-                        done[l] = True
+                        d = new - w[j, ln]
+                        num[ln] += d * d
+                        den[ln] += w[j, ln] * w[j, ln]
+                        w[j, ln] = new
+                for ln in range(LANES):
+                    if math.sqrt(num[ln]) / max(math.sqrt(den[ln]), _MIN_FLOAT) < tol:
+                        done[ln] = True
 
         # -- store finished lanes (a failed factorisation shows as a non-finite baseline)
-        for l in range(LANES):
-            if row[l] >= 0 and done[l]:
-                r = row[l]
+        for ln in range(LANES):
+            if row[ln] >= 0 and done[ln]:
+                r = row[ln]
                 for j in range(n):
                     if corrected:
                         # the subtraction is done in float64 before the cast
-                        out[r, j] = y[j, l] - z[j, l]
+                        out[r, j] = y[j, ln] - z[j, ln]
                     else:
-                        out[r, j] = z[j, l]
-                    if not math.isfinite(z[j, l]):
+                        out[r, j] = z[j, ln]
+                    if not math.isfinite(z[j, ln]):
                         out[r, :] = np.nan
                         break
-                row[l] = -1
+                row[ln] = -1
 
 
 # -- public wrappers -------------------------------------------------------------------------

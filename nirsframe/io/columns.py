@@ -8,7 +8,9 @@ import polars as pl
 from nirsframe.exceptions import SpectralShapeError
 
 
-def to_spectra_column(expr: str | pl.Expr, width: int, dtype: pl.DataType = pl.Float64) -> pl.Expr:
+def to_spectra_column(
+    expr: str | pl.Expr, width: int, dtype: type[pl.DataType] | pl.DataType = pl.Float64
+) -> pl.Expr:
     """Cast a ``list[float]`` column to ``pl.Array(dtype, width)``, lazily and checked.
 
     A row whose length differs from ``width`` raises :class:`SpectralShapeError` giving its

@@ -47,12 +47,14 @@ def write_lance(
             msg = f"cannot append to {uri}: its axes or roles differ from the data's"
             raise DatasetError(msg)
         table = table.cast(lance.dataset(uri).schema)
-    kwargs: dict[str, object] = {"mode": mode, "data_storage_version": "2.0"}
-    if commit_message is not None:
-        kwargs["commit_message"] = commit_message
-    if properties:
-        kwargs["transaction_properties"] = dict(properties)
-    ds = lance.write_dataset(table, uri, **kwargs)
+    ds = lance.write_dataset(
+        table,
+        uri,
+        mode=mode,
+        data_storage_version="2.0",
+        commit_message=commit_message,
+        transaction_properties=dict(properties) if properties else None,
+    )
     return int(ds.version)
 
 

@@ -6,6 +6,7 @@
 """
 
 from nirsframe.operators._base import Params, SpectralOperator
+from nirsframe.operators.axis_ops import Crop, Resample
 from nirsframe.operators.baseline import Detrend
 from nirsframe.operators.conversion import (
     AbsorbanceToReflectance,
@@ -15,8 +16,14 @@ from nirsframe.operators.conversion import (
     PercentToFraction,
     ReflectanceToAbsorbance,
 )
-from nirsframe.operators.derivative import SavitzkyGolay
+from nirsframe.operators.derivative import Derivative, NorrisWilliams, SavitzkyGolay
+from nirsframe.operators.morphological import RollingBall, Snip
 from nirsframe.operators.normalize import Autoscale, MeanCenter, Normalize, ParetoScaling
+from nirsframe.operators.orthogonal import (
+    ExternalParameterOrthogonalization,
+    OrthogonalSignalCorrection,
+)
+from nirsframe.operators.polynomial_baseline import ImprovedModifiedPolynomial, ModifiedPolynomial
 from nirsframe.operators.registry import REGISTRY, OperatorInfo, get_operator
 from nirsframe.operators.scatter import (
     ExtendedMultiplicativeScatterCorrection,
@@ -25,28 +32,57 @@ from nirsframe.operators.scatter import (
     RobustNormalVariate,
     StandardNormalVariate,
 )
+from nirsframe.operators.smooth import GaussianFilter, MovingAverage
+from nirsframe.operators.wavelet import Haar, Wavelet, WaveletDenoise
+from nirsframe.operators.whittaker import (
+    AdaptiveIterativelyReweightedPLS,
+    AsymmetricallyReweightedPLS,
+    AsymmetricLeastSquares,
+    Beads,
+    ImprovedAsymmetricLeastSquares,
+)
 
 __all__ = [
     "REGISTRY",
     "AbsorbanceToReflectance",
+    "AdaptiveIterativelyReweightedPLS",
+    "AsymmetricLeastSquares",
+    "AsymmetricallyReweightedPLS",
     "Autoscale",
+    "Beads",
+    "Crop",
+    "Derivative",
     "Detrend",
     "ExtendedMultiplicativeScatterCorrection",
+    "ExternalParameterOrthogonalization",
     "FractionToPercent",
+    "GaussianFilter",
+    "Haar",
+    "ImprovedAsymmetricLeastSquares",
+    "ImprovedModifiedPolynomial",
     "KubelkaMunk",
     "LocalStandardNormalVariate",
     "Logarithm",
     "MeanCenter",
+    "ModifiedPolynomial",
+    "MovingAverage",
     "MultiplicativeScatterCorrection",
     "Normalize",
+    "NorrisWilliams",
     "OperatorInfo",
+    "OrthogonalSignalCorrection",
     "Params",
     "ParetoScaling",
     "PercentToFraction",
     "ReflectanceToAbsorbance",
+    "Resample",
     "RobustNormalVariate",
+    "RollingBall",
     "SavitzkyGolay",
+    "Snip",
     "SpectralOperator",
     "StandardNormalVariate",
+    "Wavelet",
+    "WaveletDenoise",
     "get_operator",
 ]

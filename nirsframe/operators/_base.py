@@ -79,7 +79,7 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     name: ClassVar[str]
-    Params: ClassVar[type[Params]]
+    params_model: ClassVar[type[Params]]
     kind: ClassVar[OperatorKind] = "stateless"
     fitted_attributes: ClassVar[tuple[str, ...]] = ()
     #: Parameters for the docs example and the shared contract tests (defaults when empty).
@@ -88,7 +88,7 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     # -- parameters ---------------------------------------------------------------------------
     def params(self) -> Params:
         """The validated hyper-parameters (raises :class:`InvalidParameterError`)."""
-        return validate_params(self.Params, self.get_params(deep=False), self.name)
+        return validate_params(self.params_model, self.get_params(deep=False), self.name)
 
     # -- sklearn API ----------------------------------------------------------------------------
     def fit(self, X: npt.ArrayLike, y: npt.ArrayLike | None = None) -> SpectralOperator:  # noqa: N803

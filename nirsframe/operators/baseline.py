@@ -34,7 +34,7 @@ class Detrend(SpectralOperator):
     """
 
     name: ClassVar[str] = "detrend"
-    Params: ClassVar[type[Params]] = DetrendParams
+    params_model: ClassVar[type[Params]] = DetrendParams
 
     def __init__(self, *, order: int = 1) -> None:
         self.order = order

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, ClassVar
 import nirskern
 from pydantic import Field, field_validator
 
-from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
+from nirsframe.operators._base import IntoSpectra, SpectralOperator
+from nirsframe.operators._base import Params as BaseParams
 from nirsframe.operators.registry import register_operator
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from nirsframe._bridge import FloatMatrix
 
 
-class ReflectanceToAbsorbanceParams(Params):
+class ReflectanceToAbsorbanceParams(BaseParams):
     """Parameters of :class:`ReflectanceToAbsorbance` (none)."""
 
 
@@ -41,13 +42,13 @@ class ReflectanceToAbsorbance(SpectralOperator):
     """
 
     name: ClassVar[str] = "reflectance_to_absorbance"
-    Params: ClassVar[type[Params]] = ReflectanceToAbsorbanceParams
+    params_model: ClassVar[type[BaseParams]] = ReflectanceToAbsorbanceParams
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.reflectance_to_absorbance(x)
 
 
-class AbsorbanceToReflectanceParams(Params):
+class AbsorbanceToReflectanceParams(BaseParams):
     """Parameters of :class:`AbsorbanceToReflectance` (none)."""
 
 
@@ -62,13 +63,13 @@ class AbsorbanceToReflectance(SpectralOperator):
     """
 
     name: ClassVar[str] = "absorbance_to_reflectance"
-    Params: ClassVar[type[Params]] = AbsorbanceToReflectanceParams
+    params_model: ClassVar[type[BaseParams]] = AbsorbanceToReflectanceParams
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.absorbance_to_reflectance(x)
 
 
-class KubelkaMunkParams(Params):
+class KubelkaMunkParams(BaseParams):
     """Parameters of :class:`KubelkaMunk` (none)."""
 
 
@@ -83,13 +84,13 @@ class KubelkaMunk(SpectralOperator):
     """
 
     name: ClassVar[str] = "kubelka_munk"
-    Params: ClassVar[type[Params]] = KubelkaMunkParams
+    params_model: ClassVar[type[BaseParams]] = KubelkaMunkParams
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.kubelka_munk(x)
 
 
-class LogarithmParams(Params):
+class LogarithmParams(BaseParams):
     """Parameters of :class:`Logarithm`."""
 
     offset: float = Field(default=0.0, description="added before taking the logarithm")
@@ -119,17 +120,17 @@ class Logarithm(SpectralOperator):
     """
 
     name: ClassVar[str] = "log"
-    Params: ClassVar[type[Params]] = LogarithmParams
+    params_model: ClassVar[type[BaseParams]] = LogarithmParams
 
     def __init__(self, *, offset: float = 0.0) -> None:
         self.offset = offset
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         assert isinstance(params, LogarithmParams)
         return nirskern.log(x, offset=params.offset)
 
 
-class PercentToFractionParams(Params):
+class PercentToFractionParams(BaseParams):
     """Parameters of :class:`PercentToFraction` (none)."""
 
 
@@ -144,13 +145,13 @@ class PercentToFraction(SpectralOperator):
     """
 
     name: ClassVar[str] = "percent_to_fraction"
-    Params: ClassVar[type[Params]] = PercentToFractionParams
+    params_model: ClassVar[type[BaseParams]] = PercentToFractionParams
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.percent_to_fraction(x)
 
 
-class FractionToPercentParams(Params):
+class FractionToPercentParams(BaseParams):
     """Parameters of :class:`FractionToPercent` (none)."""
 
 
@@ -165,9 +166,9 @@ class FractionToPercent(SpectralOperator):
     """
 
     name: ClassVar[str] = "fraction_to_percent"
-    Params: ClassVar[type[Params]] = FractionToPercentParams
+    params_model: ClassVar[type[BaseParams]] = FractionToPercentParams
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.fraction_to_percent(x)
 
 

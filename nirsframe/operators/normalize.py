@@ -23,9 +23,11 @@ from nirsframe.exceptions import InvalidParameterError
 from nirsframe.operators._base import (
     IntoSpectra,
     OperatorKind,
-    Params,
     SpectralOperator,
     as_expr,
+)
+from nirsframe.operators._base import (
+    Params as BaseParams,
 )
 from nirsframe.operators.registry import register_operator
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-class NormalizeParams(Params):
+class NormalizeParams(BaseParams):
     """Parameters of :class:`Normalize`."""
 
     norm: Literal["area", "l1", "l2", "max", "minmax"] = "l2"
@@ -59,12 +61,12 @@ class Normalize(SpectralOperator):
     """
 
     name: ClassVar[str] = "normalize"
-    Params: ClassVar[type[Params]] = NormalizeParams
+    params_model: ClassVar[type[BaseParams]] = NormalizeParams
 
     def __init__(self, *, norm: str = "l2") -> None:
         self.norm = norm
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         assert isinstance(params, NormalizeParams)
         return nirskern.normalize(x, params.norm)
 
@@ -74,7 +76,7 @@ class _ColumnScaler(SpectralOperator):
 
     kind: ClassVar[OperatorKind] = "fitted"
 
-    def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: Params) -> None:
+    def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: BaseParams) -> None:
         ddof = int(getattr(params, "ddof", 0))
         try:
             mean, std = nirskern.column_stats(x, ddof=ddof)
@@ -107,7 +109,7 @@ class _ColumnScaler(SpectralOperator):
         return nirskern.inverse_center_scale(x, self.mean_, self._scale())
 
 
-class MeanCenterParams(Params):
+class MeanCenterParams(BaseParams):
     """Parameters of :class:`MeanCenter` (none)."""
 
 
@@ -128,14 +130,14 @@ class MeanCenter(_ColumnScaler):
     """
 
     name: ClassVar[str] = "mean_center"
-    Params: ClassVar[type[Params]] = MeanCenterParams
+    params_model: ClassVar[type[BaseParams]] = MeanCenterParams
     fitted_attributes: ClassVar[tuple[str, ...]] = ("mean_",)
 
     def _set_scale(self, mean: FloatMatrix, std: FloatMatrix) -> None:
         pass
 
 
-class AutoscaleParams(Params):
+class AutoscaleParams(BaseParams):
     """Parameters of :class:`Autoscale` and :class:`ParetoScaling`."""
 
     ddof: int = Field(default=0, ge=0, description="delta degrees of freedom of the std")
@@ -168,7 +170,7 @@ class Autoscale(_ColumnScaler):
     """
 
     name: ClassVar[str] = "autoscale"
-    Params: ClassVar[type[Params]] = AutoscaleParams
+    params_model: ClassVar[type[BaseParams]] = AutoscaleParams
     fitted_attributes: ClassVar[tuple[str, ...]] = ("mean_", "std_", "scale_")
 
     def __init__(self, *, ddof: int = 0) -> None:

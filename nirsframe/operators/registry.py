@@ -46,7 +46,7 @@ def register_operator(cls: type[SpectralOperator], function: Callable[..., Any])
         raise InvalidParameterError(msg)
     doc = (cls.__doc__ or "").strip().splitlines()
     summary = doc[0] if doc else ""
-    REGISTRY[cls.name] = OperatorInfo(cls.name, cls, cls.Params, cls.kind, summary, function)
+    REGISTRY[cls.name] = OperatorInfo(cls.name, cls, cls.params_model, cls.kind, summary, function)
 
 
 def get_operator(name: str) -> OperatorInfo:

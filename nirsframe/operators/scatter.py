@@ -18,7 +18,8 @@ from pydantic import Field
 
 from nirsframe._bridge import FloatMatrix, map_spectra
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.operators._base import IntoSpectra, OperatorKind, Params, SpectralOperator, as_expr
+from nirsframe.operators._base import IntoSpectra, OperatorKind, SpectralOperator, as_expr
+from nirsframe.operators._base import Params as BaseParams
 from nirsframe.operators.registry import register_operator
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-class SnvParams(Params):
+class SnvParams(BaseParams):
     """Parameters of :class:`StandardNormalVariate`."""
 
     ddof: int = Field(default=0, ge=0, description="delta degrees of freedom of the std")
@@ -48,17 +49,17 @@ class StandardNormalVariate(SpectralOperator):
     """
 
     name: ClassVar[str] = "snv"
-    Params: ClassVar[type[Params]] = SnvParams
+    params_model: ClassVar[type[BaseParams]] = SnvParams
 
     def __init__(self, *, ddof: int = 0) -> None:
         self.ddof = ddof
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         assert isinstance(params, SnvParams)
         return nirskern.snv(x, ddof=params.ddof)
 
 
-class MscParams(Params):
+class MscParams(BaseParams):
     """Parameters of :class:`MultiplicativeScatterCorrection`."""
 
     reference: str = Field(default="mean", pattern="^(mean|median)$")
@@ -86,14 +87,14 @@ class MultiplicativeScatterCorrection(SpectralOperator):
     """
 
     name: ClassVar[str] = "msc"
-    Params: ClassVar[type[Params]] = MscParams
+    params_model: ClassVar[type[BaseParams]] = MscParams
     kind: ClassVar[OperatorKind] = "fitted"
     fitted_attributes: ClassVar[tuple[str, ...]] = ("reference_",)
 
     def __init__(self, *, reference: str = "mean") -> None:
         self.reference = reference
 
-    def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: Params) -> None:
+    def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: BaseParams) -> None:
         assert isinstance(params, MscParams)
         rows = x[~np.isnan(x).any(axis=1)]
         if rows.shape[0] == 0:
@@ -144,7 +145,7 @@ register_operator(StandardNormalVariate, snv)
 register_operator(MultiplicativeScatterCorrection, msc)
 
 
-class RnvParams(Params):
+class RnvParams(BaseParams):
     """Parameters of :class:`RobustNormalVariate` (none)."""
 
 
@@ -153,11 +154,11 @@ class RobustNormalVariate(SpectralOperator):
 
     ``MAD`` is the median absolute deviation from the median; the factor
     ``1 / Phi^-1(3/4) = 1.482602218505602`` makes it estimate the standard deviation of normal
-    data, so RNV equals SNV on Gaussian noise but ignores a few extreme points (spikes).
+    data, so RNV approximates SNV on Gaussian noise but ignores a few extreme points (spikes).
 
-    Unlike chemotools' ``RobustNormalVariate`` (Guo, Wu & Massart 1999: the 25th percentile ``P``
-    as location and the std of the points below ``P`` as scale), this follows the median/MAD
-    definition; the two coincide only in location and scale ordering, not in value.
+    This is not chemotools' ``RobustNormalVariate``, which implements Guo, Wu & Massart (1999):
+    ``(x - P) / std(x[x <= P])`` with ``P`` the 25th percentile of each spectrum. The two give
+    different values; the median/MAD form is the one specified for nirsframe.
 
     Examples
     --------
@@ -168,13 +169,13 @@ class RobustNormalVariate(SpectralOperator):
     """
 
     name: ClassVar[str] = "rnv"
-    Params: ClassVar[type[Params]] = RnvParams
+    params_model: ClassVar[type[BaseParams]] = RnvParams
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.rnv(x)
 
 
-class LocalSnvParams(Params):
+class LocalSnvParams(BaseParams):
     """Parameters of :class:`LocalStandardNormalVariate`."""
 
     window_length: int = Field(default=31, ge=3, description="odd number of points per window")
@@ -205,14 +206,14 @@ class LocalStandardNormalVariate(SpectralOperator):
     """
 
     name: ClassVar[str] = "local_snv"
-    Params: ClassVar[type[Params]] = LocalSnvParams
+    params_model: ClassVar[type[BaseParams]] = LocalSnvParams
     example: ClassVar[dict[str, Any]] = {"window_length": 11}
 
     def __init__(self, *, window_length: int = 31, ddof: int = 0) -> None:
         self.window_length = window_length
         self.ddof = ddof
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         assert isinstance(params, LocalSnvParams)
         try:
             return nirskern.local_snv(x, window_length=params.window_length, ddof=params.ddof)
@@ -220,7 +221,7 @@ class LocalStandardNormalVariate(SpectralOperator):
             raise InvalidParameterError(str(exc)) from exc
 
 
-class EmscParams(Params):
+class EmscParams(BaseParams):
     """Parameters of :class:`ExtendedMultiplicativeScatterCorrection`."""
 
     order: int = Field(default=2, ge=0, description="degree of the polynomial baseline")
@@ -269,7 +270,7 @@ class ExtendedMultiplicativeScatterCorrection(SpectralOperator):
     """
 
     name: ClassVar[str] = "emsc"
-    Params: ClassVar[type[Params]] = EmscParams
+    params_model: ClassVar[type[BaseParams]] = EmscParams
     kind: ClassVar[OperatorKind] = "fitted"
     fitted_attributes: ClassVar[tuple[str, ...]] = ("reference_",)
 
@@ -286,7 +287,7 @@ class ExtendedMultiplicativeScatterCorrection(SpectralOperator):
         self.interferents = interferents
         self.x_axis = x_axis
 
-    def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: Params) -> None:
+    def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: BaseParams) -> None:
         assert isinstance(params, EmscParams)
         rows = x[~np.isnan(x).any(axis=1)]
         if rows.shape[0] == 0:

@@ -62,7 +62,7 @@ class GaussianFilter(SpectralOperator):
     """
 
     name: ClassVar[str] = "gaussian"
-    Params: ClassVar[type[Params]] = GaussianParams
+    params_model: ClassVar[type[Params]] = GaussianParams
 
     def __init__(
         self,
@@ -124,7 +124,7 @@ class MovingAverage(SpectralOperator):
     """
 
     name: ClassVar[str] = "moving_average"
-    Params: ClassVar[type[Params]] = MovingAverageParams
+    params_model: ClassVar[type[Params]] = MovingAverageParams
 
     def __init__(self, *, window_length: int = 5, mode: Mode = "reflect", cval: float = 0.0) -> None:
         self.window_length = window_length

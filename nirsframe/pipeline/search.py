@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
     from nirsframe.pipeline.variants import ModelStep, Step, Variant
 
-FloatArray = "npt.NDArray[np.float64]"
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,12 @@ def _y_fit_transform(
     steps: tuple[Step, ...], y: npt.NDArray[np.float64], cache: PrefixCache
 ) -> tuple[list[Any], npt.NDArray[np.float64]]:
     ops = []
+    out: npt.NDArray[np.float64] = y
     for step in steps:
         op = step.build(cache.get(()).axis)
-        y = op.fit(y).transform(y)
+        out = np.asarray(op.fit(out).transform(out), dtype=np.float64)
         ops.append(op)
-    return ops, np.asarray(y, dtype=np.float64)
+    return ops, out
 
 
 def _y_inverse(ops: list[Any], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -119,7 +119,7 @@ def _pls_group(
 def _rank_limit(cache: PrefixCache, n_points: int) -> int:
     ctx = cache.contexts
     smallest = min(ctx.fit_rows(c).shape[0] for c in [*ctx.fold_ids, FINAL])
-    return max(1, min(smallest - 1, n_points))
+    return int(max(1, min(smallest - 1, n_points)))
 
 
 def run_variants(

@@ -38,13 +38,15 @@ class Contexts:
 
     def fit_rows(self, context: int) -> npt.NDArray[np.int64]:
         """Rows a step or model of ``context`` may learn from."""
-        if context == FINAL:
-            return self.train
-        return self.train[self.folds != context]
+        rows: npt.NDArray[np.int64] = (
+            self.train if context == FINAL else self.train[self.folds != context]
+        )
+        return rows
 
     def val_rows(self, context: int) -> npt.NDArray[np.int64]:
         """Rows ``context`` is validated on (none for the final context)."""
-        return self.train[self.folds == context]
+        rows: npt.NDArray[np.int64] = self.train[self.folds == context]
+        return rows
 
 
 @dataclass
