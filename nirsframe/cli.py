@@ -94,4 +94,32 @@ def main() -> None:  # pragma: no cover - console entry point
         sys.exit(1)
 
 
-_ = Path
+
+
+
+@app.command()
+def demo(
+    workspace: Annotated[
+        Path, typer.Option(help="Lance workspace directory for the results.")
+    ] = Path("nirsframe-workspace"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 10,
+) -> None:
+    """Search preprocessings x PLS 1-20 on the shipped Tecator data (fat) and rank them."""
+    from nirsframe.demo import run_demo
+
+    try:
+        result = run_demo(workspace)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(result.to_json_dict(), default=str))
+        return
+    print_ranking(result.ranking, f"{result.name}: {len(result.variants)} variants", top)
+    best = result.best
+    console.print(
+        f"best: {best['preprocessing']} + PLS({best['n_components']}): "
+        f"RMSECV {best['rmsecv']:.4f}, RMSEP {best['rmsep']:.4f}; "
+        f"steps computed: {result.applications}; run {result.run_id} in {workspace}/"
+    )

@@ -363,9 +363,8 @@ def beads(
 
     >>> t = np.linspace(0.0, 1.0, 300)
     >>> y = 1.0 + 0.5 * t + np.exp(-0.5 * ((t - 0.5) / 0.01) ** 2)
-    >>> base = beads(y, output="baseline")
-    >>> bool(abs(base - (1.0 + 0.5 * t)).max() < 0.05)
-    True
+    >>> round(float(beads(y).max()), 1)  # the unit peak survives, the sloped baseline goes
+    0.9
     """
     corrected = check_output(output)
     arr, was_1d = as_spectra(x)

@@ -150,7 +150,9 @@ def savgol(
 # -- finite differences (np.gradient) ---------------------------------------------------------
 
 
-def _gradient_stencil(axis: FloatArray, edge_order: int) -> tuple[npt.NDArray[np.int64], FloatArray]:
+def _gradient_stencil(
+    axis: FloatArray, edge_order: int
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Start index and 3 weights per output point reproducing ``np.gradient(f, axis, edge_order)``.
 
     Output ``j`` is ``sum_k weights[j, k] * f[start[j] + k]`` (weights of unused taps are 0). The
@@ -345,7 +347,7 @@ def norris_williams(
     >>> norris_williams(np.array([[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]), segment=1, gap=1).tolist()
     [[0.5, 1.0, 1.0, 1.0, 1.0, 0.5]]
     """
-    from nirskern.smooth import moving_average  # noqa: PLC0415 - keeps the module graph flat
+    from nirskern.smooth import moving_average
 
     arr, was_1d = as_spectra(x)
     segment = check_int(segment, "segment", minimum=1)

@@ -65,8 +65,7 @@ def crop_mask(x_axis: npt.ArrayLike, lower: float, upper: float) -> npt.NDArray[
     mask: npt.NDArray[np.bool_] = (axis >= lower) & (axis <= upper)
     if not mask.any():
         msg = (
-            f"crop range [{lower}, {upper}] keeps no point of the axis "
-            f"[{axis.min()}, {axis.max()}]"
+            f"crop range [{lower}, {upper}] keeps no point of the axis [{axis.min()}, {axis.max()}]"
         )
         raise ValueError(msg)
     return mask

@@ -109,11 +109,11 @@ def _correlate(x: FloatArray, w: FloatArray, mode: int, cval: float, out: FloatA
 
 
 def gaussian_kernel(sigma: float, order: int, radius: int) -> FloatArray:
-    """Weights of a Gaussian (``order`` = 0) or of its ``order``-th derivative on ``2*radius+1`` taps.
+    """Weights of a Gaussian (``order`` = 0) or of its ``order``-th derivative, ``2*radius+1`` taps.
 
-    The same construction as scipy's ``_gaussian_kernel1d``: the sampled Gaussian is normalised to
-    sum 1, then multiplied by the polynomial ``q(x)`` with ``d^k/dx^k exp(-x^2/2s^2) = q(x) exp(..)``
-    (built from ``q' + q * p'`` with ``p = -x^2/2s^2``).
+    The same construction as scipy's ``_gaussian_kernel1d``: the sampled Gaussian is normalised
+    to sum 1, then multiplied by the polynomial ``q(x)`` with
+    ``d^k/dx^k exp(-x^2/2s^2) = q(x) exp(-x^2/2s^2)`` (built from ``q' + q * p'``).
 
     >>> gaussian_kernel(1.0, 0, 1).round(4).tolist()
     [0.2741, 0.4519, 0.2741]
@@ -123,7 +123,8 @@ def gaussian_kernel(sigma: float, order: int, radius: int) -> FloatArray:
     phi = np.exp(-0.5 / sigma2 * t**2)
     phi = phi / phi.sum()
     if order == 0:
-        return phi
+        out: FloatArray = phi
+        return out
     powers = np.arange(order + 1)
     q = np.zeros(order + 1)
     q[0] = 1.0

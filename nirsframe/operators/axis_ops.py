@@ -14,10 +14,10 @@ import nirskern
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from nirsframe._bridge import map_spectra
 from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import AxisError, InvalidParameterError
 from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator, as_expr
-from nirsframe._bridge import map_spectra
 from nirsframe.operators.registry import register_operator
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ class ResampleParams(Params):
     target: AxisValues | None = Field(
         default=None,
         validate_default=True,
-        description="positions of the output points, in axis units (required)"
+        description="positions of the output points, in axis units (required)",
     )
     method: Literal["linear", "cubic"] = "linear"
     x_axis: AxisValues | None = Field(default=None, description="source axis (index if None)")

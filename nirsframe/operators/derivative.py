@@ -1,8 +1,9 @@
-"""Savitzky-Golay smoothing and derivatives.
+"""Derivatives: Savitzky-Golay, finite differences (np.gradient) and Norris-Williams gap-segment.
 
 References
 ----------
 Savitzky & Golay (1964), Anal. Chem. 36(8), 1627-1639.
+Norris & Williams (1984), Cereal Chem. 61(2), 158-165.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 import nirskern
 from pydantic import Field, field_validator, model_validator
 
-from nirsframe._bridge import FloatMatrix
 from nirsframe.exceptions import InvalidParameterError
 from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
 from nirsframe.operators.axis_ops import AxisValues, check_axis_values, source_axis
@@ -20,6 +20,8 @@ from nirsframe.operators.registry import register_operator
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from nirsframe._bridge import FloatMatrix
 
 
 class SavgolParams(Params):
@@ -107,7 +109,9 @@ class SavitzkyGolay(SpectralOperator):
         delta = params.delta
         if delta == "axis":
             axis = source_axis(params.x_axis, x.shape[1], self.name)
-            delta = float(abs(axis[-1] - axis[0]) / (axis.shape[0] - 1)) if axis.shape[0] > 1 else 1.0
+            delta = (
+                float(abs(axis[-1] - axis[0]) / (axis.shape[0] - 1)) if axis.shape[0] > 1 else 1.0
+            )
         return nirskern.savgol(
             x, params.window_length, params.polyorder, deriv=params.deriv, delta=delta
         )
@@ -142,7 +146,9 @@ class DerivativeParams(Params):
 
     deriv: int = Field(default=1, ge=1, le=2)
     edge_order: int = Field(default=1, ge=1, le=2)
-    x_axis: AxisValues | None = Field(default=None, description="axis values (unit spacing if None)")
+    x_axis: AxisValues | None = Field(
+        default=None, description="axis values (unit spacing if None)"
+    )
 
     @field_validator("x_axis")
     @classmethod

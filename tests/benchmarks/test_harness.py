@@ -19,13 +19,13 @@ FIELDS = {"case", "implementation", "n", "p", "dtype", "seconds", "first_call_s"
 def test_case_a_without_peers(tmp_path: Path) -> None:
     argv = ["--cases", "a", "--sizes", "50,100", "--dtypes", "float64", "--no-peers"]
     argv += ["--rounds", "1", "--repeats", "3", "--p", "64", "--out", str(tmp_path)]
-    argv += ["--impls", "nirsframe eager,floor: copyto"]
+    argv += ["--impls", "nirskern,floor: copyto"]
     main(argv)
 
     run = json.loads((tmp_path / "latest.json").read_text())
     records = run["records"]
     assert {(r["implementation"], r["n"]) for r in records} == {
-        (impl, n) for impl in ("nirsframe eager", "floor: copyto") for n in (50, 100)
+        (impl, n) for impl in ("nirskern kernels", "floor: copyto") for n in (50, 100)
     }
     for rec in records:
         assert rec.keys() >= FIELDS
@@ -41,5 +41,5 @@ def test_case_a_without_peers(tmp_path: Path) -> None:
             assert rec["result_check"] == "n/a"
     md = (tmp_path / "benchmarks.md").read_text()
     assert "## Machine" in md
-    assert "| nirsframe eager | 100 | float64 |" in md
+    assert "| nirskern kernels | 100 | float64 |" in md
     assert (tmp_path / "benchmarks.png").stat().st_size > 0

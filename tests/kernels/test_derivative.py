@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from nirskern import detrend
+from nirskern.derivative import derivative, norris_williams, savgol, savgol_coeffs
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import signal
 
-from nirskern import detrend
-from nirskern.derivative import derivative, norris_williams, savgol, savgol_coeffs
 from tests.conftest import SHARED_DATA, synthetic_spectra
 
 
@@ -45,7 +45,9 @@ def test_savgol_equals_scipy_on_real_data(deriv: int, window_length: int, polyor
 @pytest.mark.parametrize("window_length", [5, 9, 21])
 def test_savgol_interior_coefficients_equal_scipy(deriv: int, window_length: int) -> None:
     ref = signal.savgol_coeffs(window_length, 3, deriv=deriv, delta=0.5, use="dot")
-    assert_allclose(savgol_coeffs(window_length, 3, deriv=deriv, delta=0.5), ref, rtol=1e-10, atol=1e-12)
+    assert_allclose(
+        savgol_coeffs(window_length, 3, deriv=deriv, delta=0.5), ref, rtol=1e-10, atol=1e-12
+    )
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from nirskern.resample import crop, crop_mask, resample
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.interpolate import CubicSpline
 
-from nirskern.resample import crop, crop_mask, resample
 from tests.conftest import synthetic_spectra
 
 RNG = np.random.default_rng(7)
@@ -78,7 +78,9 @@ def test_float32_and_nan_rows() -> None:
         bad[2] = np.nan
         out = resample(bad, axis, target, method=method)
         assert np.isnan(out[2]).all()
-        assert_array_equal(np.delete(out, 2, 0), resample(np.delete(x, 2, 0), axis, target, method=method))
+        assert_array_equal(
+            np.delete(out, 2, 0), resample(np.delete(x, 2, 0), axis, target, method=method)
+        )
 
 
 def test_crop_keeps_inclusive_range_in_axis_order() -> None:
@@ -87,7 +89,9 @@ def test_crop_keeps_inclusive_range_in_axis_order() -> None:
     mask = crop_mask(axis, 5000.0, 8000.0)
     assert_array_equal(crop(x, axis, 5000.0, 8000.0), x[:, mask])
     kept = axis[mask]
-    assert kept.min() >= 5000.0 and kept.max() <= 8000.0 and np.all(np.diff(kept) < 0)
+    assert kept.min() >= 5000.0
+    assert kept.max() <= 8000.0
+    assert np.all(np.diff(kept) < 0)
     edge = crop_mask(np.arange(1100.0, 1120.0, 2.0), 1100.0, 1104.0)
     assert edge.sum() == 3  # both bounds inclusive
 

@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 import pytest
+from nirskern.smooth import MODES, gaussian, moving_average
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 
-from nirskern.smooth import MODES, gaussian, moving_average
 from tests.conftest import synthetic_spectra
 
 X = synthetic_spectra(12, 150, seed=1)
@@ -60,7 +60,8 @@ def test_nan_reaches_only_covering_windows() -> None:
     assert np.isfinite(np.delete(out[1], range(48, 53))).all()
     assert_array_equal(out[[0, 2]], moving_average(X[[0, 2]], 5))
     g = gaussian(x, 1.0)
-    assert np.isnan(g[1, 50]) and np.isfinite(g[0]).all()
+    assert np.isnan(g[1, 50])
+    assert np.isfinite(g[0]).all()
 
 
 @pytest.mark.parametrize("fn", [lambda x: gaussian(x, 2.0), lambda x: moving_average(x, 7)])

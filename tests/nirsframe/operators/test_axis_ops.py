@@ -77,7 +77,8 @@ def test_resample_decreasing_axis_and_faces(method: str) -> None:
     assert df.lazy().select(expr).collect_schema()["spectra"] == pl.Array(pl.Float64, 64)
     assert_array_equal(df.select(expr)["spectra"].to_numpy(), out)
     new_axis = op.output_axis(SpectralAxis(CM1, "cm-1"))
-    assert new_axis.unit == "cm-1" and len(new_axis) == 64
+    assert new_axis.unit == "cm-1"
+    assert len(new_axis) == 64
 
 
 def test_resample_onto_own_axis_is_identity() -> None:

@@ -47,7 +47,7 @@ def test_osc_first_component_is_fearns_solution() -> None:
     xc = x - x.mean(axis=0)
     v = xc.T @ (y - y.mean())
     m = np.eye(x.shape[1]) - np.outer(v, v) / (v @ v)
-    vals, vecs = np.linalg.eigh(m @ xc.T @ xc @ m)
+    _, vecs = np.linalg.eigh(m @ xc.T @ xc @ m)
     w = vecs[:, -1] * np.sign(vecs[np.argmax(np.abs(vecs[:, -1])), -1])
     assert_allclose(op.weights_[0], w, atol=1e-8)
 
@@ -108,4 +108,7 @@ def test_epo_errors() -> None:
         ExternalParameterOrthogonalization(n_components=2, differences=((1.0,) * 120,)).fit(x)
     with pytest.raises(InvalidParameterError, match="groups"):
         ExternalParameterOrthogonalization().fit(x, groups=[0, 1])
-    assert json.loads(ExternalParameterOrthogonalization().params().model_dump_json())["differences"] is None
+    assert (
+        json.loads(ExternalParameterOrthogonalization().params().model_dump_json())["differences"]
+        is None
+    )
