@@ -54,10 +54,10 @@ def _leading_right_vector(z: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.fl
 
 
 def _clean_rows(x: FloatMatrix, y: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
-    keep: npt.NDArray[np.bool_] = ~np.isnan(x).any(axis=1)
+    bad = np.isnan(x).any(axis=1)
     if y is not None:
-        keep = keep & ~np.isnan(y).any(axis=1)
-    return keep
+        bad = bad | np.isnan(y).any(axis=1)
+    return np.asarray(~bad, dtype=np.bool_)
 
 
 class OscParams(Params):
