@@ -258,12 +258,19 @@ def _snip_rows(
                 old[j] = base[j]
             if smooth_half_window > 0:
                 _uniform(old, smooth_half_window, smoothed)
+            if filter_order == 2 and smooth_half_window <= 0:
+                # Fast path (the default): only clipped points change.
+                for j in range(w, m - w):
+                    f = (old[j - w] + old[j + w]) / 2
+                    if old[j] > f:
+                        base[j] = f
+                continue
             for j in range(w, m - w):
                 f = _snip_filter(old, j, w, filter_order)
                 if old[j] > f:
                     base[j] = f
-                else:
-                    base[j] = smoothed[j] if smooth_half_window > 0 else old[j]
+                elif smooth_half_window > 0:
+                    base[j] = smoothed[j]
         for j in range(p):
             v = base[half + j]
             out[i, j] = v if want_baseline else y[j] - v

@@ -171,7 +171,7 @@ def gaussian(
     Examples
     --------
     >>> gaussian(np.array([[0.0, 0.0, 1.0, 0.0, 0.0]]), 1.0).round(4).tolist()
-    [[0.0545, 0.2442, 0.4026, 0.2442, 0.0545]]
+    [[0.0584, 0.2421, 0.3989, 0.2421, 0.0584]]
     """
     arr, was_1d = as_spectra(x)
     if isinstance(sigma, bool) or not isinstance(sigma, int | float | np.floating | np.integer):

@@ -82,6 +82,9 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     params_model: ClassVar[type[Params]]
     kind: ClassVar[OperatorKind] = "stateless"
     fitted_attributes: ClassVar[tuple[str, ...]] = ()
+    #: Stateless and exactly linear per spectrum (``out = D @ x`` for a fixed ``D``): the search
+    #: then maps cross-products through ``D`` instead of re-reading the data.
+    linear: ClassVar[bool] = False
     #: Parameters for the docs example and the shared contract tests (defaults when empty).
     example: ClassVar[Mapping[str, Any]] = {}
 
@@ -132,6 +135,19 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             return map_spectra(as_expr(expr), lambda x: self._apply_params(x, params))
         check_is_fitted(self, "is_fitted_")
         return map_spectra(as_expr(expr), self._apply)
+
+    def linear_matrix(self, n_points: int) -> FloatMatrix:
+        """The ``(P_out, n_points)`` matrix ``D`` of a :attr:`linear` operator (``out = D @ x``).
+
+        >>> from nirsframe.operators import SavitzkyGolay
+        >>> SavitzkyGolay(window_length=3, polyorder=1).linear_matrix(4).shape
+        (4, 4)
+        """
+        if not self.linear:
+            msg = f"{self.name} is not a linear operator"
+            raise InvalidParameterError(msg)
+        d: FloatMatrix = self._apply_params(np.eye(n_points), self.params()).T
+        return np.ascontiguousarray(d)
 
     def output_axis(self, axis: SpectralAxis) -> SpectralAxis:
         """The axis of the output spectra (the input axis unless the operator changes it)."""

@@ -33,6 +33,7 @@ class Detrend(SpectralOperator):
     [[0.0, 0.0, 0.0]]
     """
 
+    linear: ClassVar[bool] = True
     name: ClassVar[str] = "detrend"
     params_model: ClassVar[type[Params]] = DetrendParams
 

@@ -123,7 +123,7 @@ class OrthogonalSignalCorrection(SpectralOperator):
     def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: Params) -> None:
         assert isinstance(params, OscParams)
         if y is None:
-            msg = "osc is supervised: fit it with targets, fit(X, y); got y=None"
+            msg = "osc requires y to be passed, but the target y is None: use fit(X, y)"
             raise InvalidParameterError(msg)
         yy = np.asarray(y, dtype=np.float64)
         yy = yy.reshape(-1, 1) if yy.ndim == 1 else yy
@@ -294,12 +294,17 @@ class ExternalParameterOrthogonalization(SpectralOperator):
         rows = x[keep].astype(np.float64)
         labels = labels[keep]
         parts = []
+        largest = 0
         for g in np.unique(labels):
             block = rows[labels == g]
+            largest = max(largest, block.shape[0])
             if block.shape[0] > 1:
                 parts.append(block - block.mean(axis=0))
         if not parts:
-            msg = "epo needs a group with at least 2 spectra without NaN to learn differences"
+            msg = (
+                "epo needs a group of at least 2 spectra without NaN to learn differences; "
+                f"got {largest} sample(s) in the largest group"
+            )
             raise InvalidParameterError(msg)
         return np.concatenate(parts, axis=0)
 

@@ -58,7 +58,7 @@ class GaussianFilter(SpectralOperator):
     --------
     >>> import numpy as np
     >>> GaussianFilter(sigma=1.0).fit_transform(np.array([[0.0, 0.0, 1.0, 0.0, 0.0]])).round(4)
-    array([[0.0545, 0.2442, 0.4026, 0.2442, 0.0545]])
+    array([[0.0584, 0.2421, 0.3989, 0.2421, 0.0584]])
     """
 
     name: ClassVar[str] = "gaussian"
@@ -154,7 +154,7 @@ def gaussian(
     >>> import numpy as np, polars as pl
     >>> df = pl.DataFrame({"spectra": np.array([[0.0, 0.0, 1.0, 0.0, 0.0]])})
     >>> df.select(gaussian(sigma=1.0)).item().round(4).to_list()
-    [0.0545, 0.2442, 0.4026, 0.2442, 0.0545]
+    [0.0584, 0.2421, 0.3989, 0.2421, 0.0584]
     """
     op = GaussianFilter(sigma=sigma, order=order, mode=mode, cval=cval, truncate=truncate)
     return op.to_expr(expr)

@@ -102,5 +102,10 @@ def execute(
         variants=by_id,
         skipped=skipped,
         applications=dict(cache.applications),
-        extra={"rows_without_target": n_before - df.height, "n_train": int(train.size), "n_test": int(test.size)},
+        extra={
+            "rows_without_target": n_before - df.height,
+            "n_train": int(train.size),
+            "n_test": int(test.size),
+            "crossproduct_passes": cache.passes,
+        },
     )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from nirsframe.validation.metrics import regression_metrics
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -15,24 +17,13 @@ if TYPE_CHECKING:
     from nirsframe.pipeline.variants import Variant
 
 
-def regression_scores(y: npt.NDArray[np.float64], yhat: npt.NDArray[np.float64]) -> dict[str, float]:
-    """RMSE, R², bias, SEP (bias-corrected, n-1) and RPD (SD(y)/SEP) over finite pairs.
+def scores(y: npt.NDArray[np.float64], yhat: npt.NDArray[np.float64]) -> dict[str, float]:
+    """:func:`~nirsframe.validation.metrics.regression_metrics` as plain floats (NaN pairs skipped).
 
-    >>> regression_scores(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))["rmse"]
-    0.5773502691896257
+    >>> round(scores(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))["rmse"], 4)
+    0.5774
     """
-    ok = np.isfinite(y) & np.isfinite(yhat)
-    y, yhat = y[ok], yhat[ok]
-    if y.size < 2:
-        return {"rmse": float("nan"), "r2": float("nan"), "bias": float("nan"), "sep": float("nan"), "rpd": float("nan")}
-    res = yhat - y
-    rmse = float(np.sqrt(np.mean(res**2)))
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(res**2)) / ss_tot if ss_tot > 0 else float("nan")
-    bias = float(res.mean())
-    sep = float(np.std(res, ddof=1))
-    rpd = float(np.std(y, ddof=1) / sep) if sep > 0 else float("inf")
-    return {"rmse": rmse, "r2": r2, "bias": bias, "sep": sep, "rpd": rpd}
+    return {k: float(v) for k, v in regression_metrics(y, yhat).items() if k != "n"}
 
 
 @dataclass
@@ -94,9 +85,9 @@ def build_result(
     y1 = y[:, 0]
     for i, p in enumerate(preds):
         variants[i] = p.variant
-        cv = regression_scores(y1[train], p.oof[:, 0])
-        cal = regression_scores(y1[train], p.fitted[train, 0])
-        tst = regression_scores(y1[test], p.fitted[test, 0]) if test.size else None
+        cv = scores(y1[train], p.oof[:, 0])
+        cal = scores(y1[train], p.fitted[train, 0])
+        tst = scores(y1[test], p.fitted[test, 0]) if test.size else None
         rows.append(
             {
                 "variant": i,

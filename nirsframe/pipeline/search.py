@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from nirskern.pls import pls_cv, pls_fit, pls_predict
+from nirskern.pls import cv_from_crossproducts, pls_fit, pls_fit_crossproducts, pls_predict
 
 from nirsframe.exceptions import SpecError
 from nirsframe.pipeline.tree import FINAL, Contexts, PrefixCache
@@ -94,8 +94,9 @@ def _pls_group(
     n_all = y.shape[0]
     if node.shared is not None and not key.y_processing:
         x = node.shared
-        oof = pls_cv(x[ctx.train], y[ctx.train], ctx.folds, a_max)
-        model = pls_fit(x[ctx.train], y[ctx.train], a_max)
+        cp = cache.crossproducts(key.steps)
+        oof = cv_from_crossproducts(cp, x[ctx.train], ctx.folds, a_max)
+        model = pls_fit_crossproducts(cp, a_max)
         return oof, pls_predict(x, model.coef, model.x_mean, model.y_mean)
     oof = np.full((a_max, ctx.train.shape[0], y.shape[1]), np.nan)
     position = {int(r): i for i, r in enumerate(ctx.train)}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from nirskern.pls import FoldCrossProducts, fold_crossproducts
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -88,7 +89,9 @@ class PrefixCache:
         self.contexts = contexts
         self.y = y
         self.applications: Counter[str] = Counter()
+        self.passes = 0  # cross-product passes over the data
         self._values: dict[tuple[Step, ...], NodeValue] = {(): NodeValue(axis, shared=x)}
+        self._crossproducts: dict[tuple[Step, ...], FoldCrossProducts] = {}
 
     def get(self, chain: tuple[Step, ...]) -> NodeValue:
         """The value of ``chain`` (computing missing prefixes, each once)."""
@@ -98,6 +101,39 @@ class PrefixCache:
         value = self._apply(parent, chain[-1])
         self._values[chain] = value
         return value
+
+    def crossproducts(self, chain: tuple[Step, ...]) -> FoldCrossProducts:
+        """Per-fold PLS cross-products of a stateless chain's training rows, computed once.
+
+        A chain ending in linear steps (Savitzky-Golay, detrend...) reuses the cross-products of
+        the chain without them, mapped through the steps' matrix ``D`` (``D·G·Dᵀ``): one pass
+        over the data serves every linear variant built on the same prefix.
+        """
+        if chain in self._crossproducts:
+            return self._crossproducts[chain]
+        node = self.get(chain)
+        if node.shared is None or self.y is None:
+            msg = "cross-products exist only for stateless chains with a target"
+            raise ValueError(msg)
+        base = len(chain)
+        while base > 0 and self._is_linear(chain[: base - 1], chain[base - 1]):
+            base -= 1
+        if base < len(chain):
+            # D of the linear suffix: the suffix applied to the identity gives Dᵀ.
+            axis = self.get(chain[:base]).axis
+            d_t = np.eye(axis.values.shape[0])
+            for i in range(base, len(chain)):
+                d_t = chain[i].build(self.get(chain[:i]).axis).transform(d_t)
+            cp = self.crossproducts(chain[:base]).transform(d_t.T)
+        else:
+            train = self.contexts.train
+            cp = fold_crossproducts(node.shared[train], self.y[train], self.contexts.folds)
+            self.passes += 1
+        self._crossproducts[chain] = cp
+        return cp
+
+    def _is_linear(self, prefix: tuple[Step, ...], step: Step) -> bool:
+        return step.build(self.get(prefix).axis).linear
 
     def _apply(self, parent: NodeValue, step: Step) -> NodeValue:
         probe = step.build(parent.axis)

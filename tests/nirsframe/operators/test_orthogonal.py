@@ -59,7 +59,7 @@ def test_osc_expression_and_function_face() -> None:
     df = pl.DataFrame({"spectra": x})
     via_fn = df.select(osc(mean=op.mean_, weights=op.weights_, loadings=op.loadings_))
     assert_array_equal(via_fn["spectra"].to_numpy(), op.transform(x))
-    with pytest.raises(InvalidParameterError, match="y=None"):
+    with pytest.raises(InvalidParameterError, match="target y is None"):
         OrthogonalSignalCorrection().fit(x)
     with pytest.raises(InvalidParameterError, match="n_components"):
         OrthogonalSignalCorrection(n_components=50).fit(x[:10], y[:10])

@@ -78,6 +78,9 @@ def test_each_shared_step_is_computed_once() -> None:
     # snv once (stateless, all rows); msc once as a node (fitted per fold inside); SG after snv
     # once and after msc once: 4 step applications for 5 chains x 3 component counts.
     assert result.applications == {"snv": 1, "msc": 1, "savgol": 2}
+    # Cross-product passes over the data: raw and snv; snv | savgol reuses snv's as D·G·Dᵀ
+    # (the msc chains are fitted per fold and refit their own).
+    assert result.extra["crossproduct_passes"] == 2
 
 
 def test_validation_rows_never_reach_fitted_steps() -> None:
