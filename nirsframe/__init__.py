@@ -18,6 +18,7 @@ from nirsframe.exceptions import (
 )
 from nirsframe import functions
 from nirsframe.functions import *  # noqa: F403  (one expression function per operator)
+from nirsframe.generate import generate  # the function shadows its subpackage on purpose
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,7 @@ __all__ = [
     "SpectralAxis",
     "SpectralShapeError",
     "__version__",
+    "generate",
     *functions.__all__,
 ]
 del _namespace

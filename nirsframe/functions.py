@@ -10,6 +10,18 @@
 [-1.2247, 0.0, 1.2247]
 """
 
+from nirsframe.operators.augmentation import (
+    additive_noise,
+    band_masking,
+    linear_drift,
+    mixup,
+    multiplicative_noise,
+    polynomial_drift,
+    scatter_simulation,
+    spike_noise,
+    wavelength_shift,
+    wavelength_stretch,
+)
 from nirsframe.operators.axis_ops import crop, resample
 from nirsframe.operators.baseline import detrend
 from nirsframe.operators.conversion import (
@@ -32,10 +44,12 @@ from nirsframe.operators.whittaker import airpls, arpls, asls, beads, iasls
 
 __all__ = [
     "absorbance_to_reflectance",
+    "additive_noise",
     "airpls",
     "arpls",
     "asls",
     "autoscale",
+    "band_masking",
     "beads",
     "crop",
     "derivative",
@@ -48,24 +62,32 @@ __all__ = [
     "iasls",
     "imodpoly",
     "kubelka_munk",
+    "linear_drift",
     "local_snv",
     "log",
     "mean_center",
+    "mixup",
     "modpoly",
     "moving_average",
     "msc",
+    "multiplicative_noise",
     "normalize",
     "norris_williams",
     "osc",
     "pareto",
     "percent_to_fraction",
+    "polynomial_drift",
     "reflectance_to_absorbance",
     "resample",
     "rnv",
     "rolling_ball",
     "savgol",
+    "scatter_simulation",
     "snip",
     "snv",
+    "spike_noise",
+    "wavelength_shift",
+    "wavelength_stretch",
     "wavelet",
     "wavelet_denoise",
 ]

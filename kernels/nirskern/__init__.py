@@ -9,6 +9,7 @@ spectrum), never mutates it, and returns a new array of the same dtype. NaN rows
 [[-1.2247, 0.0, 1.2247]]
 """
 
+from nirskern.augment import mask_bands, warp
 from nirskern.baseline import detrend
 from nirskern.beads import beads
 from nirskern.conversion import (
@@ -66,6 +67,7 @@ __all__ = [
     "kubelka_munk",
     "local_snv",
     "log",
+    "mask_bands",
     "modpoly",
     "moving_average",
     "msc",
@@ -83,6 +85,7 @@ __all__ = [
     "savgol_coeffs",
     "snip",
     "snv",
+    "warp",
     "wavedec",
     "wavelet_denoise",
 ]

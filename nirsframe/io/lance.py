@@ -11,12 +11,23 @@ from typing import TYPE_CHECKING, Literal
 
 import lance
 import polars as pl
+import pyarrow as pa
 
-from nirsframe.dataset import AXES_KEY, ROLES_KEY, SpectralDataset, axes_from_json, parse_roles
+from nirsframe.dataset import (
+    AXES_KEY,
+    ROLES_KEY,
+    DatasetRoles,
+    SpectralDataset,
+    axes_from_json,
+    axes_to_json,
+    parse_roles,
+)
 from nirsframe.exceptions import DatasetError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from nirsframe.axis import SpectralAxis
 
 WriteMode = Literal["create", "append", "overwrite"]
 
@@ -75,3 +86,46 @@ def scan_lance(uri: str | Path, *, version: int | str | None = None) -> Spectral
         raise DatasetError(msg)
     frame = pl.scan_pyarrow_dataset(ds)
     return SpectralDataset(frame, axes_from_json(meta[AXES_KEY.encode()]), parse_roles(meta[ROLES_KEY.encode()]))
+
+
+def write_lance_stream(
+    batches: pa.RecordBatchReader,
+    uri: str | Path,
+    *,
+    axes: Mapping[str, SpectralAxis],
+    roles: DatasetRoles,
+    mode: WriteMode = "create",
+    commit_message: str | None = None,
+    properties: Mapping[str, str] | None = None,
+) -> int:
+    """Stream record batches into a Lance dataset in one commit; return the new version.
+
+    Memory stays bounded by a few batches (Lance writes pages as they fill), so data sets far
+    larger than memory can be written. ``axes`` and ``roles`` go into the schema metadata like
+    :func:`write_lance`; ``mode="append"`` requires the stored ones to be equal.
+
+    >>> import pyarrow as pa
+    >>> reader = pa.RecordBatchReader.from_batches(pa.schema([]), [])
+    >>> write_lance_stream(reader, "memory://doc", axes={}, roles=DatasetRoles())  # doctest: +SKIP
+    """
+    uri = str(uri)
+    meta = {AXES_KEY: axes_to_json(axes), ROLES_KEY: roles.model_dump_json()}
+    if mode == "append":
+        stored = scan_lance(uri)
+        if dict(stored.axes) != dict(axes) or stored.roles != roles:
+            msg = f"cannot append to {uri}: its axes or roles differ from the data's"
+            raise DatasetError(msg)
+    schema = batches.schema.with_metadata({**(batches.schema.metadata or {}), **meta})
+    reader = pa.RecordBatchReader.from_batches(
+        schema, (b.replace_schema_metadata(schema.metadata) for b in batches)
+    )
+    ds = lance.write_dataset(
+        reader,
+        uri,
+        schema=schema,
+        mode=mode,
+        data_storage_version="2.0",
+        commit_message=commit_message,
+        transaction_properties=dict(properties) if properties else None,
+    )
+    return int(ds.version)

@@ -78,9 +78,7 @@ def execute(
         raise DatasetError(msg)
     y = df[target].cast(pl.Float64).to_numpy().reshape(-1, 1)
     ids = df[roles.id].cast(pl.String).to_numpy() if roles.id else np.arange(df.height).astype(str)
-    train, test = split_rows(
-        df, roles.split, train_values=train_values, test_values=test_values
-    )
+    train, test = split_rows(df, roles.split, train_values=train_values, test_values=test_values)
     groups = df[roles.group].to_numpy()[train] if roles.group else None
     folds = np.asarray(
         splitter.folds(train.shape[0], y=y[train, 0], x=x[train], groups=groups), dtype=np.int64

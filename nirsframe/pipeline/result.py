@@ -67,7 +67,13 @@ class SearchResult:
     def to_json_dict(self) -> dict[str, Any]:
         """``{"run_id", "best", "results"}`` for ``--json`` output."""
         rows = self.ranking.to_dicts()
-        return {"run_id": self.run_id, "name": self.name, "target": self.target, "best": rows[0], "results": rows}
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "target": self.target,
+            "best": rows[0],
+            "results": rows,
+        }
 
 
 def build_result(
@@ -106,17 +112,37 @@ def build_result(
         )
         oof_parts.append(
             pl.DataFrame(
-                {"sample_id": ids[train], "fold": folds, "variant": i, "y": y1[train], "y_pred": p.oof[:, 0]}
+                {
+                    "sample_id": ids[train],
+                    "fold": folds,
+                    "variant": i,
+                    "y": y1[train],
+                    "y_pred": p.oof[:, 0],
+                }
             )
         )
         if test.size:
             test_parts.append(
                 pl.DataFrame(
-                    {"sample_id": ids[test], "fold": -1, "variant": i, "y": y1[test], "y_pred": p.fitted[test, 0]}
+                    {
+                        "sample_id": ids[test],
+                        "fold": -1,
+                        "variant": i,
+                        "y": y1[test],
+                        "y_pred": p.fitted[test, 0],
+                    }
                 )
             )
     ranking = pl.DataFrame(rows).sort(["rmsecv", "variant"], nulls_last=True)
-    empty = pl.DataFrame(schema={"sample_id": pl.String, "fold": pl.Int64, "variant": pl.Int64, "y": pl.Float64, "y_pred": pl.Float64})
+    empty = pl.DataFrame(
+        schema={
+            "sample_id": pl.String,
+            "fold": pl.Int64,
+            "variant": pl.Int64,
+            "y": pl.Float64,
+            "y_pred": pl.Float64,
+        }
+    )
     oof = pl.concat(oof_parts) if oof_parts else empty
     tests = pl.concat(test_parts) if test_parts else empty
     return ranking, oof, tests, variants

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from nirsframe.pipeline.variants import ModelStep, Step, Variant
 
 
-
 @dataclass(frozen=True)
 class GroupKey:
     """Variants that share everything but the PLS component count."""
@@ -151,7 +150,9 @@ def run_variants(
     return out, skipped
 
 
-def _sklearn_variant(cache: PrefixCache, v: Variant, y: npt.NDArray[np.float64]) -> VariantPredictions:
+def _sklearn_variant(
+    cache: PrefixCache, v: Variant, y: npt.NDArray[np.float64]
+) -> VariantPredictions:
     from nirsframe.models.sklearn_models import build_estimator
 
     ctx = cache.contexts
@@ -167,7 +168,9 @@ def _sklearn_variant(cache: PrefixCache, v: Variant, y: npt.NDArray[np.float64])
         est = build_estimator(v.model.kind, v.model.params)
         est.fit(x[rows], y_fit[:, 0] if y_fit.shape[1] == 1 else y_fit)
         target = x if c == FINAL else x[ctx.val_rows(c)]
-        pred = _y_inverse(y_ops, np.asarray(est.predict(target), dtype=np.float64).reshape(target.shape[0], -1))
+        pred = _y_inverse(
+            y_ops, np.asarray(est.predict(target), dtype=np.float64).reshape(target.shape[0], -1)
+        )
         if c == FINAL:
             final = pred
         else:

@@ -1,0 +1,784 @@
+"""The typed pipeline specification: load, validate, expand, serialise and hash pipeline files.
+
+A pipeline file (YAML or JSON) holds ``name``, ``target``, ``split``, ``steps`` and optionally
+``variant_cap``. A step is ``{operator: {params}}`` (an entry of
+:data:`nirsframe.operators.REGISTRY`), ``{model: {pls | sklearn.module.Class: {params}}}``,
+``{y_processing: {autoscale | center | standard | minmax: {params}}}`` or a generator
+(see :mod:`nirsframe.pipeline.generators`). Every error is a :class:`SpecError` naming its place
+in the file (``steps[0]._or_[2].detrend.order``) and, for names, the closest valid one.
+
+>>> spec = load_pipeline('''
+... name: demo
+... target: octane
+... split: {kfold: {n_splits: 5}}
+... steps:
+...   - _or_: [{snv: {}}, {msc: {}}]
+...   - model: {pls: {n_components: {_range_: [1, 3]}}}
+... ''')
+>>> [v.label for v in expand(spec)][:2]
+['snv | pls(n_components=1)', 'snv | pls(n_components=2)']
+>>> len(pipeline_hash(spec))
+64
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import itertools
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
+
+from nirsframe.exceptions import NirsframeError, SpecError
+from nirsframe.models.pls import PlsParams
+from nirsframe.models.sklearn_models import ALLOWED_MODULES, resolve_estimator_class
+from nirsframe.operators import REGISTRY, Params
+from nirsframe.pipeline.generators import (
+    GENERATOR_KEYS,
+    compile_value,
+    expand_value,
+    generator_key,
+    has_generator,
+    join_loc,
+    suggest,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+__all__ = [
+    "DEFAULT_VARIANT_CAP",
+    "MODELS",
+    "RESERVED_KEYWORDS",
+    "Y_PROCESSORS",
+    "AutoscaleParams",
+    "CenterParams",
+    "GeneratorStep",
+    "MinMaxParams",
+    "ModelStep",
+    "OperatorStep",
+    "Pipeline",
+    "StandardParams",
+    "Step",
+    "Variant",
+    "YProcessingStep",
+    "canonical_json",
+    "expand",
+    "load_pipeline",
+    "parse_step",
+    "pipeline_hash",
+]
+
+DEFAULT_VARIANT_CAP = 10_000
+TOP_LEVEL_KEYS = ("name", "target", "split", "steps", "variant_cap")
+
+#: nirs4all keywords understood by the file format but not implemented yet: rejected by name.
+RESERVED_KEYWORDS = frozenset(
+    {
+        "branch",
+        "merge",
+        "merge_sources",
+        "source_branch",
+        "feature_augmentation",
+        "sample_augmentation",
+        "concat_transform",
+        "finetune",
+        "finetune_params",
+        "train_params",
+        "tag",
+        "exclude",
+        "chart_2d",
+        "chart_3d",
+        "fold_chart",
+        "y_chart",
+        "rep_to_sources",
+        "rep_to_pp",
+    }
+)
+
+
+# -- parameter models of the built-in models and target processors --------------------------------
+class AutoscaleParams(Params):
+    """Target autoscaling: centre on the training mean, divide by the training std."""
+
+    ddof: int = Field(default=0, ge=0, description="delta degrees of freedom of the std")
+
+
+class CenterParams(Params):
+    """Target mean-centring (no parameters)."""
+
+
+class StandardParams(Params):
+    """Target standard scaling with scikit-learn's ``StandardScaler`` parameter names."""
+
+    with_mean: bool = True
+    with_std: bool = True
+
+
+class MinMaxParams(Params):
+    """Target min-max scaling onto ``feature_range`` (scikit-learn's ``MinMaxScaler`` name)."""
+
+    feature_range: tuple[float, float] = (0.0, 1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MinMaxParams:
+        lo, hi = self.feature_range
+        if not lo < hi:
+            msg = f"'feature_range' must satisfy min < max; got {list(self.feature_range)}"
+            raise ValueError(msg)
+        return self
+
+
+#: Target processors accepted by ``y_processing`` steps.
+Y_PROCESSORS: dict[str, type[Params]] = {
+    "autoscale": AutoscaleParams,
+    "center": CenterParams,
+    "standard": StandardParams,
+    "minmax": MinMaxParams,
+}
+#: Built-in models (besides allow-listed scikit-learn class paths).
+MODELS: dict[str, type[Params]] = {"pls": PlsParams}
+
+
+# -- validation helpers ---------------------------------------------------------------------------
+def _fail(loc: str, msg: str) -> SpecError:
+    return SpecError(f"{loc or '<root>'}: {msg}")
+
+
+def _format_errors(exc: ValidationError, loc: str) -> str:
+    parts = []
+    for err in exc.errors():
+        where = loc
+        for p in err["loc"]:
+            where = join_loc(where, p)
+        text = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {text}; got {err.get('input')!r}")
+    return "; ".join(parts)
+
+
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    form: Any = Annotated[info.annotation, info]
+    return TypeAdapter(form)
+
+
+def _check_params(
+    model: type[BaseModel], params: Mapping[str, Any], loc: str, owner: str, cap: int
+) -> None:
+    """Check names, then values: the whole model when concrete, field by field otherwise."""
+    for key in params:
+        if key not in model.model_fields:
+            names = sorted(model.model_fields)
+            hint = suggest(str(key), names) or (
+                f" (it has {', '.join(map(repr, names))})" if names else " (it has none)"
+            )
+            raise _fail(join_loc(loc, str(key)), f"{owner} has no parameter {key!r}{hint}")
+    if not has_generator(params):
+        try:
+            model.model_validate(dict(params))
+        except ValidationError as exc:
+            raise SpecError(_format_errors(exc, loc)) from None
+        return
+    # With generators, cross-field checks wait for the concrete variants (see :func:`expand`);
+    # each candidate value is still checked against its field here, where its place is known.
+    for key, value in params.items():
+        here = join_loc(loc, str(key))
+        adapter = _field_adapter(model, str(key))
+        for candidate in expand_value(value, here, cap=cap) if has_generator(value) else [value]:
+            try:
+                adapter.validate_python(candidate)
+            except ValidationError as exc:
+                text = "; ".join(e["msg"] for e in exc.errors())
+                raise _fail(here, f"{text}; got {candidate!r}") from None
+
+
+def _body(raw: Any, loc: str, what: str) -> dict[str, Any]:
+    """A step's parameter mapping (``None``, as YAML writes ``snv:``, means no parameters)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise _fail(loc, f"the parameters of {what} must be a mapping; got {raw!r}")
+    for key in raw:
+        if not isinstance(key, str):
+            raise _fail(loc, f"parameter names must be strings; got {key!r}")
+    return dict(raw)
+
+
+def _single(raw: Any, loc: str, example: str) -> tuple[str, Any]:
+    if not isinstance(raw, Mapping) or len(raw) != 1:
+        raise _fail(loc, f"expected one {{name: {{params}}}} entry such as {example}; got {raw!r}")
+    ((name, body),) = raw.items()
+    return str(name), body
+
+
+def _reserved(name: str, loc: str) -> SpecError:
+    msg = (
+        f"{name!r} is a nirs4all keyword that nirsframe does not support yet; "
+        "it comes in a later release"
+    )
+    return _fail(loc, msg)
+
+
+# -- steps ----------------------------------------------------------------------------------------
+class _StepBase(BaseModel):
+    """Common base: immutable, unknown fields forbidden, serialised in the file's own form."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_raw(self) -> dict[str, Any]:
+        """The step as written in a pipeline file."""
+        raise NotImplementedError
+
+    @model_serializer
+    def _serialize(self) -> dict[str, Any]:
+        return self.to_raw()
+
+    @property
+    def is_concrete(self) -> bool:
+        """Whether the step holds no generator."""
+        return not has_generator(self.to_raw())
+
+
+class OperatorStep(_StepBase):
+    """``{op: {params}}``: a registered spectral operator."""
+
+    op: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{op: params}``."""
+        return {self.op: self.params}
+
+    def validated_params(self) -> Params:
+        """The operator's typed parameters (defaults filled); the step must be concrete."""
+        return REGISTRY[self.op].params.model_validate(self.params)
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``savgol(deriv=1, polyorder=2, window_length=15)``."""
+        return _label(self.op, self.params)
+
+
+class ModelStep(_StepBase):
+    """``{model: {name: {params}}}``: ``pls`` or an allow-listed scikit-learn class path."""
+
+    model: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{"model": {model: params}}``."""
+        return {"model": {self.model: self.params}}
+
+    @property
+    def is_sklearn(self) -> bool:
+        """Whether the model is a scikit-learn class path (not a built-in name)."""
+        return self.model not in MODELS
+
+    def validated_params(self) -> Params:
+        """The typed parameters of a built-in model (scikit-learn models have none)."""
+        if self.is_sklearn:
+            msg = f"model {self.model!r} is a scikit-learn class; its parameters are untyped"
+            raise SpecError(msg)
+        return MODELS[self.model].model_validate(self.params)
+
+    def estimator_class(self) -> type[Any]:
+        """The scikit-learn class of an allow-listed class path."""
+        return resolve_estimator_class(self.model)
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``pls(n_components=5)``."""
+        return _label(self.model, self.params)
+
+
+class YProcessingStep(_StepBase):
+    """``{y_processing: {method: {params}}}``: a target transform from :data:`Y_PROCESSORS`."""
+
+    method: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{"y_processing": {method: params}}``."""
+        return {"y_processing": {self.method: self.params}}
+
+    def validated_params(self) -> Params:
+        """The typed parameters of the target processor."""
+        return Y_PROCESSORS[self.method].model_validate(self.params)
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``y:autoscale``."""
+        return "y:" + _label(self.method, self.params)
+
+
+class GeneratorStep(_StepBase):
+    """A step-level generator (``_or_``, ``_chain_``) kept as written until :func:`expand`."""
+
+    node: dict[str, Any]
+
+    def to_raw(self) -> dict[str, Any]:
+        """The generator mapping as written."""
+        return self.node
+
+
+Step = OperatorStep | ModelStep | YProcessingStep | GeneratorStep
+ConcreteStep = OperatorStep | ModelStep | YProcessingStep
+
+
+def _label(name: str, params: Mapping[str, Any]) -> str:
+    inner = ", ".join(f"{k}={v!r}" for k, v in sorted(params.items()))
+    return f"{name}({inner})" if inner else name
+
+
+def _parse_model(raw: Any, loc: str, cap: int) -> ModelStep:
+    name, body = _single(raw, loc, "{pls: {n_components: 10}}")
+    here = join_loc(loc, name)
+    if name in GENERATOR_KEYS:
+        msg = f"put {name!r} at step level to try several models: {{{name}: [{{model: ...}}, ...]}}"
+        raise _fail(here, msg)
+    params = _body(body, here, f"model {name!r}")
+    if name in MODELS:
+        _check_params(MODELS[name], params, here, f"model {name!r}", cap)
+        return ModelStep(model=name, params=params)
+    if "." not in name:
+        hint = (
+            suggest(name, list(MODELS)) or " (or a class path such as 'sklearn.linear_model.Ridge')"
+        )
+        raise _fail(here, f"unknown model {name!r}{hint}")
+    # resolve_estimator_class compares the module with ALLOWED_MODULES as a string before it
+    # imports anything, so a file can never make nirsframe import an arbitrary module.
+    module, _, cls_name = name.rpartition(".")
+    if module in ALLOWED_MODULES and not cls_name.startswith("_"):
+        available = _estimators(module)
+        if cls_name not in available:
+            msg = f"{module} has no estimator class {cls_name!r}{suggest(cls_name, available)}"
+            raise _fail(here, msg)
+    try:
+        cls = resolve_estimator_class(name)
+    except SpecError as exc:
+        raise _fail(here, str(exc)) from None
+    valid = sorted(cls._get_param_names())
+    for key in params:
+        if key not in valid:
+            hint = suggest(key, valid)
+            raise _fail(join_loc(here, key), f"model {name!r} has no parameter {key!r}{hint}")
+    if not has_generator(params):
+        _check_estimator(cls, params, here)
+    return ModelStep(model=name, params=params)
+
+
+def _estimators(module: str) -> list[str]:
+    mod = importlib.import_module(module)  # only ever called with an allow-listed module
+    return [n for n, v in vars(mod).items() if isinstance(v, type) and hasattr(v, "fit")]
+
+
+def _check_estimator(cls: type[Any], params: Mapping[str, Any], loc: str) -> None:
+    """Run scikit-learn's own parameter constraints on a concrete parameter set."""
+    try:
+        estimator = cls(**params)
+        validate = getattr(estimator, "_validate_params", None)
+        if validate is not None:
+            validate()
+    except (ValueError, TypeError) as exc:
+        raise _fail(loc, str(exc)) from None
+
+
+def _parse_y(raw: Any, loc: str, cap: int) -> YProcessingStep:
+    name, body = _single(raw, loc, "{autoscale: {}}")
+    here = join_loc(loc, name)
+    if name not in Y_PROCESSORS:
+        hint = suggest(name, list(Y_PROCESSORS)) or f" (known: {', '.join(sorted(Y_PROCESSORS))})"
+        raise _fail(here, f"unknown y_processing method {name!r}{hint}")
+    params = _body(body, here, f"y_processing {name!r}")
+    _check_params(Y_PROCESSORS[name], params, here, f"y_processing {name!r}", cap)
+    return YProcessingStep(method=name, params=params)
+
+
+_STEP_GENERATORS = ("_or_", "_chain_")
+
+
+def _parse_generator(raw: Mapping[str, Any], key: str, loc: str, cap: int) -> GeneratorStep:
+    if key not in _STEP_GENERATORS:
+        msg = f"{key!r} generates values, not steps; use it inside parameters or use '_or_'"
+        raise _fail(join_loc(loc, key), msg)
+    compile_value(raw, loc)  # structure, modifiers and nested generators
+    options = raw[key]
+    for i, option in enumerate(options):
+        here = join_loc(join_loc(loc, key), i)
+        for j, sub in enumerate(option) if isinstance(option, list) else [(None, option)]:
+            parse_step(sub, here if j is None else join_loc(here, j), cap=cap)
+    return GeneratorStep(node=dict(raw))
+
+
+def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CAP) -> Step:
+    """Validate one step as written in a file and return its typed form.
+
+    >>> parse_step({"savgol": {"window_length": 15}}).label
+    'savgol(window_length=15)'
+    >>> parse_step({"detrend": {"ordre": 1}}, "steps[2]")
+    Traceback (most recent call last):
+    ...
+    nirsframe.exceptions.SpecError: steps[2].detrend.ordre: operator 'detrend' has no parameter 'ordre'; did you mean 'order'?
+    """  # noqa: E501
+    if isinstance(raw, OperatorStep | ModelStep | YProcessingStep | GeneratorStep):
+        return raw
+    if not isinstance(raw, Mapping):
+        msg = f"a step must be a mapping such as {{snv: {{}}}}; got {raw!r}"
+        raise _fail(loc, msg)
+    key = generator_key(raw, loc)
+    if key is not None:
+        return _parse_generator(raw, key, loc, cap)
+    if len(raw) != 1:
+        names = list(raw)
+        for name in names:
+            if name in RESERVED_KEYWORDS:
+                raise _reserved(name, join_loc(loc, name))
+        msg = f"a step has exactly one key (an operator, 'model' or 'y_processing'); got {names}"
+        raise _fail(loc, msg)
+    ((name, body),) = raw.items()
+    name = str(name)
+    here = join_loc(loc, name)
+    if name == "model":
+        return _parse_model(body, here, cap)
+    if name == "y_processing":
+        return _parse_y(body, here, cap)
+    if name in RESERVED_KEYWORDS:
+        raise _reserved(name, here)
+    if name == "split":
+        raise _fail(here, "'split' is a top-level key in nirsframe, not a step; move it out")
+    if name not in REGISTRY:
+        candidates = [*REGISTRY, "model", "y_processing"]
+        raise _fail(here, f"unknown operator {name!r}{suggest(name, candidates)}")
+    params = _body(body, here, f"operator {name!r}")
+    _check_params(REGISTRY[name].params, params, here, f"operator {name!r}", cap)
+    return OperatorStep(op=name, params=params)
+
+
+# -- the pipeline ---------------------------------------------------------------------------------
+def _split_module() -> Any:
+    """``nirsframe.validation.splitters`` when it exists (it is optional for the spec)."""
+    try:
+        found = importlib.util.find_spec("nirsframe.validation.splitters")
+    except ModuleNotFoundError:
+        return None
+    return None if found is None else importlib.import_module("nirsframe.validation.splitters")
+
+
+def _check_split(raw: Any) -> dict[str, dict[str, Any]]:
+    name, body = _single(raw, "split", "{venetian: {n_splits: 10}}")
+    if has_generator(raw):
+        raise _fail(loc="split", msg="generators are only allowed inside steps")
+    params = _body(body, join_loc("split", name), f"splitter {name!r}")
+    splitters = _split_module()
+    if splitters is not None:
+        if name not in splitters.SPLITTERS:
+            hint = suggest(name, list(splitters.SPLITTERS))
+            known = f" (known: {', '.join(sorted(splitters.SPLITTERS))})"
+            raise _fail(join_loc("split", name), f"unknown splitter {name!r}{hint}{known}")
+        try:
+            splitters.parse_split({name: params})
+        except (NirsframeError, ValueError, TypeError) as exc:
+            raise _fail(join_loc("split", name), str(exc)) from None
+    return {name: params}
+
+
+def _check_target(raw: Any) -> str | list[str]:
+    if isinstance(raw, str) and raw:
+        return raw
+    if (
+        isinstance(raw, list)
+        and raw
+        and all(isinstance(t, str) and t for t in raw)
+        and len(set(raw)) == len(raw)
+    ):
+        return list(raw)
+    msg = f"'target' must be a column name or a non-empty list of distinct names; got {raw!r}"
+    raise _fail(loc="target", msg=msg)
+
+
+class Pipeline(BaseModel):
+    """A validated pipeline document; generators stay in place until :func:`expand`.
+
+    Build it with :func:`load_pipeline` (which raises :class:`SpecError`); ``model_validate``
+    works too but wraps the same message in a pydantic ``ValidationError``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    target: str | list[str]
+    split: dict[str, dict[str, Any]] | None = None
+    steps: list[Step]
+    variant_cap: int = Field(default=DEFAULT_VARIANT_CAP, ge=1)
+
+    reserved: ClassVar[frozenset[str]] = RESERVED_KEYWORDS
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_document(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            msg = f"a pipeline must be a mapping with keys {list(TOP_LEVEL_KEYS)}; got {data!r}"
+            raise _fail(loc="", msg=msg)
+        for key in data:
+            if key in RESERVED_KEYWORDS:
+                raise _reserved(str(key), str(key))
+            if key not in TOP_LEVEL_KEYS:
+                hint = suggest(str(key), TOP_LEVEL_KEYS) or f" (keys: {', '.join(TOP_LEVEL_KEYS)})"
+                raise _fail(str(key), f"unknown key {key!r}{hint}")
+        for key in ("name", "target", "steps"):
+            if key not in data:
+                raise _fail(loc="", msg=f"missing required key {key!r}")
+        out = dict(data)
+        if not isinstance(out["name"], str) or not out["name"].strip():
+            raise _fail(loc="name", msg=f"'name' must be a non-empty string; got {out['name']!r}")
+        cap = out.get("variant_cap", DEFAULT_VARIANT_CAP)
+        if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+            raise _fail(
+                loc="variant_cap", msg=f"'variant_cap' must be an integer >= 1; got {cap!r}"
+            )
+        out["target"] = _check_target(out["target"])
+        if out.get("split") is not None:
+            out["split"] = _check_split(out["split"])
+        steps = out["steps"]
+        if not isinstance(steps, list) or not steps:
+            raise _fail(
+                loc="steps", msg=f"'steps' must be a non-empty list of steps; got {steps!r}"
+            )
+        out["steps"] = [parse_step(s, join_loc("steps", i), cap=cap) for i, s in enumerate(steps)]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document as plain JSON data (``split`` left out when absent)."""
+        data = self.model_dump(mode="json")
+        if data["split"] is None:
+            del data["split"]
+        return data
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The document as JSON text (loads back to an equal :class:`Pipeline`)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_yaml(self) -> str:
+        """The document as YAML text (loads back to an equal :class:`Pipeline`)."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @property
+    def is_concrete(self) -> bool:
+        """Whether no step holds a generator."""
+        return all(s.is_concrete for s in self.steps)
+
+    @property
+    def n_variants(self) -> int:
+        """The number of variants :func:`expand` yields, computed without building them."""
+        return math.prod(
+            compile_value(s.to_raw(), join_loc("steps", i)).n for i, s in enumerate(self.steps)
+        )
+
+
+# -- loading --------------------------------------------------------------------------------------
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader with YAML 1.2 floats (``1e-3``) and duplicate keys rejected."""
+
+
+# PyYAML follows YAML 1.1, where ``1e-3`` (no dot) is a *string*; YAML 1.2 and JSON read a float.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def _mapping_without_duplicates(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            msg = f"line {line}: duplicate key {key!r} (the later value would silently win)"
+            raise SpecError(msg)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping_without_duplicates)
+
+
+def _json_pairs(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            msg = f"duplicate key {key!r} (the later value would silently win)"
+            raise SpecError(msg)
+        out[key] = value
+    return out
+
+
+def _parse_text(text: str, *, as_json: bool) -> Any:
+    try:
+        if as_json:
+            return json.loads(text, object_pairs_hook=_json_pairs)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        msg = f"cannot parse the pipeline {'JSON' if as_json else 'YAML'}: {exc}"
+        raise SpecError(msg) from None
+
+
+def load_pipeline(source: str | os.PathLike[str] | Mapping[str, Any] | Pipeline) -> Pipeline:
+    """A validated :class:`Pipeline` from a file path, YAML/JSON text, or a mapping.
+
+    A ``str`` naming an existing file is read as a file (``.json`` as JSON, anything else as
+    YAML, which also reads JSON); any other string is parsed as YAML/JSON text.
+
+    >>> load_pipeline({"name": "p", "target": "y", "steps": [{"snv": {}}]}).steps[0].label
+    'snv'
+    """
+    if isinstance(source, Pipeline):
+        return source
+    if not isinstance(source, str | os.PathLike):
+        data: Any = source  # a mapping (or anything else, which validation reports)
+    else:
+        path = Path(source)
+        if isinstance(source, os.PathLike) or _names_a_file(source):
+            data = _parse_text(path.read_text(encoding="utf-8"), as_json=path.suffix == ".json")
+        else:
+            text = str(source)
+            data = _parse_text(text, as_json=text.lstrip().startswith("{"))
+    return _validate(data)
+
+
+def _names_a_file(text: str) -> bool:
+    if "\n" in text or text.lstrip().startswith("{"):
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:  # e.g. a one-line document longer than the OS allows for a name
+        return False
+
+
+def _validate(data: Any) -> Pipeline:
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        original = err.get("ctx", {}).get("error")
+        if isinstance(original, SpecError):
+            raise original from None
+        raise SpecError(_format_errors(exc, "")) from None
+
+
+# -- canonical form and hash ----------------------------------------------------------------------
+def _normalise(value: Any) -> Any:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            msg = f"the spec holds a non-finite number {value!r}; it cannot be hashed"
+            raise SpecError(msg)
+        return 0.0 if value == 0 else value  # -0.0 and 0.0 mean the same parameter
+    if isinstance(value, Mapping):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def canonical_json(spec: Pipeline | Mapping[str, Any] | str | os.PathLike[str]) -> str:
+    """The spec as compact JSON with sorted keys: equal for equivalent files.
+
+    Floats print as Python's shortest round-trip ``repr`` (stable across platforms); ``-0.0``
+    becomes ``0.0``; defaults (``variant_cap``) are written out so omitting them changes nothing.
+
+    >>> canonical_json({"target": "y", "name": "p", "steps": [{"snv": {}}]})
+    '{"name":"p","split":null,"steps":[{"snv":{}}],"target":"y","variant_cap":10000}'
+    """
+    pipeline = load_pipeline(spec)
+    data = _normalise(pipeline.model_dump(mode="json"))
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def pipeline_hash(spec: Pipeline | Mapping[str, Any] | str | os.PathLike[str]) -> str:
+    """SHA-256 (hex) of :func:`canonical_json`."""
+    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()
+
+
+# -- expansion ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Variant:
+    """One concrete pipeline produced by :func:`expand` (no generator left)."""
+
+    index: int
+    pipeline: Pipeline
+
+    @property
+    def steps(self) -> list[ConcreteStep]:
+        """The concrete steps in order."""
+        return [s for s in self.pipeline.steps if not isinstance(s, GeneratorStep)]
+
+    @property
+    def label(self) -> str:
+        """The steps' labels joined by ``" | "``."""
+        return " | ".join(s.label for s in self.steps)
+
+    @property
+    def hash(self) -> str:
+        """:func:`pipeline_hash` of the concrete pipeline."""
+        return pipeline_hash(self.pipeline)
+
+
+def _alternatives(
+    step: Step, loc: str, cap: int, parse: Callable[..., Step]
+) -> list[tuple[ConcreteStep, ...]]:
+    """Each concrete value of one step, as a sequence of concrete steps (checked in full)."""
+    out = []
+    for i, value in enumerate(expand_value(step.to_raw(), loc, cap=cap)):
+        where = f"{loc} (alternative {i})"
+        seq = value if isinstance(value, list) else [value]
+        steps = []
+        for j, raw in enumerate(seq):
+            parsed = parse(raw, where if len(seq) == 1 else join_loc(where, j), cap=cap)
+            assert not isinstance(parsed, GeneratorStep)
+            steps.append(parsed)
+        out.append(tuple(steps))
+    return out
+
+
+def expand(spec: Pipeline | Mapping[str, Any] | str | os.PathLike[str]) -> list[Variant]:
+    """Every concrete variant of ``spec``, in deterministic order (the last step varies fastest).
+
+    The count is computed combinatorially first; above ``variant_cap`` a :class:`SpecError`
+    states it before anything is built.
+    """
+    pipeline = load_pipeline(spec)
+    total = pipeline.n_variants
+    if total > pipeline.variant_cap:
+        msg = (
+            f"pipeline {pipeline.name!r} expands to {total} variants, above "
+            f"variant_cap={pipeline.variant_cap}; narrow the generators, draw a random subset "
+            "with 'count', or raise 'variant_cap'"
+        )
+        raise SpecError(msg)
+    per_step = [
+        _alternatives(s, join_loc("steps", i), pipeline.variant_cap, parse_step)
+        for i, s in enumerate(pipeline.steps)
+    ]
+    variants = []
+    for index, combo in enumerate(itertools.product(*per_step)):
+        steps: list[Step] = [s for seq in combo for s in seq]
+        variants.append(Variant(index, pipeline.model_copy(update={"steps": steps})))
+    return variants
