@@ -98,6 +98,7 @@ def generate(
     shift: float = 0.3,
     noise: float = 2e-4,
     heteroscedastic: float = 0.0,
+    closure: bool = False,
     n_classes: int = 0,
     reference_error: float = 0.0,
     dtype: Literal["float32", "float64"] = "float64",
@@ -133,6 +134,8 @@ def generate(
         Standard deviation of the wavelength shift of each spectrum (nm).
     noise, heteroscedastic
         Detector noise ``noise * (1 + heteroscedastic * |A|)`` (absorbance units).
+    closure
+        Rescale every sample's concentrations to sum to 100 %.
     n_classes
         Product types by concentration regime (integer column ``class``); 0 for none.
     reference_error
@@ -177,6 +180,7 @@ def generate(
         "shift": shift,
         "noise": noise,
         "heteroscedastic": heteroscedastic,
+        "closure": closure,
         "n_classes": n_classes,
         "reference_error": reference_error,
         "dtype": dtype,

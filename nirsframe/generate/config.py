@@ -81,7 +81,8 @@ class GeneratorConfig(Params):
     """Everything that defines a synthetic data set besides its size.
 
     Spectra are absorbances (log 1/R). For every physical sample, component concentrations
-    (% w/w) are drawn uniformly in their ranges (or in a class regime). Each repetition on each
+    (% w/w) are drawn uniformly in their ranges (or in a class regime), then optionally
+    closed to 100 %. Each repetition on each
     instrument is then ``gain * exp(scatter*z1) * A(λ + δ) + offset*z2 + slope*z3*t +
     curvature*z4*t² + noise``, where ``A = Σ_k c_eff,k/100 * pure_k`` (Beer-Lambert),
     ``c_eff = c / (1 + nonlinearity * c / c_max)`` (saturating response when > 0),
@@ -107,6 +108,9 @@ class GeneratorConfig(Params):
     noise: float = Field(2e-4, ge=0)
     #: Noise grows as ``noise * (1 + heteroscedastic * |A|)``.
     heteroscedastic: float = Field(0.0, ge=0)
+    #: Rescale each sample's concentrations to sum to 100 % (a closed composition: the total
+    #: absorbance then carries no information, as in real dry-matter bases).
+    closure: bool = False
     #: Number of product types (0: no class column). Type ``k`` draws component ``j`` in the
     #: ``(k + j) mod n_classes``-th of ``n_classes`` equal sub-ranges of its range.
     n_classes: int = Field(0, ge=0)

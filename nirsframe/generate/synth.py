@@ -187,14 +187,21 @@ def _concentrations(
     cfg = plan.config
     k = plan.lo.size
     u = rng.random((BLOCK_SAMPLES, k))
+    labels = None
     if not cfg.n_classes:
-        return plan.lo + u * (plan.hi - plan.lo), None
-    labels = rng.integers(0, cfg.n_classes, BLOCK_SAMPLES).astype(np.int32)
-    # Product type k puts component j in regime (k + j) mod n of n equal sub-ranges (a Latin
-    # square: every type has a distinct composition profile).
-    regime = (labels[:, None] + np.arange(k)[None, :]) % cfg.n_classes
-    width = (plan.hi - plan.lo) / cfg.n_classes
-    return plan.lo + (regime + u) * width, labels
+        conc = plan.lo + u * (plan.hi - plan.lo)
+    else:
+        labels = rng.integers(0, cfg.n_classes, BLOCK_SAMPLES).astype(np.int32)
+        # Product type k puts component j in regime (k + j) mod n of n equal sub-ranges (a
+        # Latin square: every type has a distinct composition profile).
+        regime = (labels[:, None] + np.arange(k)[None, :]) % cfg.n_classes
+        width = (plan.hi - plan.lo) / cfg.n_classes
+        conc = plan.lo + (regime + u) * width
+    if cfg.closure:
+        total = conc.sum(axis=1, keepdims=True)
+        # An all-zero draw (possible only with zero lower bounds) is split evenly.
+        conc = np.where(total > 0, conc * 100.0 / np.where(total > 0, total, 1.0), 100.0 / k)
+    return conc, labels
 
 
 def make_block(plan: Plan, block: int, n_samples: int) -> pa.RecordBatch:
