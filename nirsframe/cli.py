@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Annotated, Any
 
 import polars as pl
 import typer
@@ -18,6 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from nirsframe.exceptions import NirsframeError
+
+if TYPE_CHECKING:
+    from nirsframe.pipeline.result import SearchResult
 
 app = typer.Typer(
     help="Dataframe-native NIR spectroscopy: search, fit, keep and replay chemometric models.",
@@ -97,29 +101,220 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 
-@app.command()
-def demo(
-    workspace: Annotated[
-        Path, typer.Option(help="Lance workspace directory for the results.")
-    ] = Path("nirsframe-workspace"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 10,
-) -> None:
-    """Search preprocessings x PLS 1-20 on the shipped Tecator data (fat) and rank them."""
-    from nirsframe.demo import run_demo
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Lance workspace directory.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 
-    try:
-        result = run_demo(workspace)
-    except NirsframeError as exc:
-        fail(str(exc))
-        return
+
+def _search(
+    pipeline: Path | str,
+    data: Path | str,
+    *,
+    target: str | None,
+    workspace: Path | None,
+    train_values: list[str] | None,
+    test_values: list[str] | None,
+    quiet: bool,
+) -> SearchResult:
+    from nirsframe.api import run as run_search
+
+    with console.status("searching...", spinner="dots") if not quiet else nullcontext():
+        return run_search(
+            pipeline,
+            data,
+            target=target,
+            workspace=workspace,
+            train_values=train_values,
+            test_values=test_values,
+        )
+
+
+def _report(result: SearchResult, *, as_json: bool, quiet: bool, top: int) -> None:
     if as_json:
         typer.echo(json.dumps(result.to_json_dict(), default=str))
         return
+    if quiet:
+        return
     print_ranking(result.ranking, f"{result.name}: {len(result.variants)} variants", top)
     best = result.best
+    rmsep = f", RMSEP {best['rmsep']:.4f}" if best["rmsep"] is not None else ""
     console.print(
-        f"best: {best['preprocessing']} + PLS({best['n_components']}): "
-        f"RMSECV {best['rmsecv']:.4f}, RMSEP {best['rmsep']:.4f}; "
-        f"steps computed: {result.applications}; run {result.run_id} in {workspace}/"
+        f"best: {best['preprocessing']} + {best['model']}"
+        f"{'(' + str(best['n_components']) + ')' if best['n_components'] else ''}: "
+        f"RMSECV {best['rmsecv']:.4f}{rmsep}"
+        + (f"; run {result.run_id}" if result.run_id else "")
     )
+
+
+@app.command()
+def run(
+    pipeline: Annotated[Path, typer.Argument(help="Pipeline file (YAML or JSON).")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Data: .parquet, .csv, .lance or a nirs4all folder.")],
+    target: Annotated[str | None, typer.Option(help="Target column (overrides the pipeline's).")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Record the run in this workspace.")] = None,
+    train_value: Annotated[list[str] | None, typer.Option(help="Split-column values of training rows (repeatable).")] = None,
+    test_value: Annotated[list[str] | None, typer.Option(help="Split-column values of test rows (repeatable).")] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 10,
+) -> None:
+    """Search every variant of PIPELINE on the data with cross-validation and rank them."""
+    try:
+        result = _search(pipeline, data, target=target, workspace=workspace, train_values=train_value, test_values=test_value, quiet=quiet or as_json)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    _report(result, as_json=as_json, quiet=quiet, top=top)
+
+
+@app.command()
+def validate(
+    pipeline: Annotated[Path, typer.Argument(help="Pipeline file (YAML or JSON).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a pipeline file and count its variants (nothing is run)."""
+    from nirsframe.pipeline.spec import expand, load_pipeline, pipeline_hash
+
+    try:
+        spec = load_pipeline(pipeline)
+        n = len(expand(spec))
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    info = {"name": spec.name, "variants": n, "pipeline_hash": pipeline_hash(spec)}
+    typer.echo(json.dumps(info) if as_json else f"{spec.name}: valid, {n} variants, hash {info['pipeline_hash'][:12]}")
+
+
+@app.command()
+def predict(
+    workspace: WorkspaceOpt,
+    run_id: Annotated[str, typer.Option("--run", help="Run id to replay.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Spectra to predict.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output .parquet file.")],
+    resample: Annotated[bool, typer.Option(help="Resample onto the run's axis if it differs.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Predict new spectra with a recorded run's fitted chain (no pickle involved)."""
+    from nirsframe.api import predict as replay
+
+    try:
+        frame = replay(workspace, run_id, data, resample=resample)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    frame.write_parquet(out)
+    if not quiet:
+        console.print(f"{frame.height} predictions written to {out}")
+
+
+@app.command()
+def runs(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+    """List the runs of a workspace."""
+    from nirsframe.workspace import Workspace
+
+    cols = ["run_id", "created_at", "operation", "dataset_name", "dataset_version", "pipeline_hash"]
+    frame = Workspace(workspace).runs()
+    frame = frame.select([c for c in cols if c in frame.columns])
+    if as_json:
+        typer.echo(frame.write_json())
+        return
+    table = Table(title=f"{frame.height} runs in {workspace}")
+    for c in frame.columns:
+        table.add_column(c)
+    for row in frame.iter_rows():
+        table.add_row(*(str(v)[:32] for v in row))
+    console.print(table)
+
+
+@app.command()
+def lineage(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    workspace: WorkspaceOpt,
+    verify: Annotated[bool, typer.Option(help="Re-hash the input dataset version.")] = False,
+) -> None:
+    """Print the chain prediction -> run -> pipeline -> dataset version -> raw data (JSON)."""
+    from nirsframe.workspace import Workspace
+
+    try:
+        info = Workspace(workspace).lineage(run_id, verify=verify).to_dict()
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    typer.echo(json.dumps(info, indent=2, default=str))
+
+
+@app.command()
+def tag(
+    name: Annotated[str, typer.Argument(help="Tag name.")],
+    workspace: WorkspaceOpt,
+    dataset: Annotated[str | None, typer.Option(help="Tag a dataset version (default: the runs table).")] = None,
+    version: Annotated[int | None, typer.Option(help="Version to tag (default: latest).")] = None,
+) -> None:
+    """Name a version of a dataset (or of the runs table); tagged versions survive cleanup."""
+    from nirsframe.workspace import Workspace
+
+    try:
+        v = Workspace(workspace).tag(name, version, dataset=dataset)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    typer.echo(f"tagged {dataset or 'runs'}@{v} as {name!r}")
+
+
+@app.command("export")
+def export_cmd(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    workspace: WorkspaceOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Bundle file to write.")],
+    key: Annotated[Path | None, typer.Option(help="Signing key file (HMAC secret or Ed25519 PEM).")] = None,
+    key_type: Annotated[str, typer.Option(help="hmac or ed25519.")] = "hmac",
+) -> None:
+    """Write a run as one verifiable bundle (manifest with hashes, spec, fitted arrays)."""
+    from nirsframe.workspace import Workspace, export_bundle
+
+    try:
+        path = export_bundle(Workspace(workspace), run_id, out, key=key, key_type=key_type)  # type: ignore[arg-type]
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    typer.echo(f"bundle written to {path}")
+
+
+@app.command("import")
+def import_cmd(
+    bundle: Annotated[Path, typer.Argument(help="Bundle file.")],
+    workspace: WorkspaceOpt,
+    key: Annotated[Path | None, typer.Option(help="Verification key file.")] = None,
+    key_type: Annotated[str, typer.Option(help="hmac or ed25519.")] = "hmac",
+    require_signature: Annotated[bool, typer.Option(help="Refuse unsigned bundles.")] = False,
+) -> None:
+    """Verify a bundle (every hash, the signature) and record its run in the workspace."""
+    from nirsframe.workspace import Workspace, import_bundle
+
+    try:
+        record_ = import_bundle(bundle, Workspace(workspace), key=key, key_type=key_type, require_signature=require_signature)  # type: ignore[arg-type]
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    typer.echo(f"imported run {record_.run_id}")
+
+
+@app.command()
+def demo(
+    workspace: WorkspaceOpt = Path("nirsframe-workspace"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 10,
+) -> None:
+    """The main job on embedded defaults: the shipped Tecator data (fat), 7 preprocessings x
+    PLS 1-20, 10-fold venetian CV on the C+M sets, RMSEP on the T set, recorded in a workspace."""
+    from nirsframe.demo import DEMO_PIPELINE, SAMPLE_DATA, TEST_VALUES, TRAIN_VALUES
+
+    try:
+        result = _search(DEMO_PIPELINE, SAMPLE_DATA, target=None, workspace=workspace, train_values=list(TRAIN_VALUES), test_values=list(TEST_VALUES), quiet=quiet or as_json)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    _report(result, as_json=as_json, quiet=quiet, top=top)
+    if not (quiet or as_json):
+        console.print(f"steps computed: {result.applications}; workspace: {workspace}/")

@@ -49,6 +49,7 @@ KINDS: dict[str, str] = {
 #: Sequences longer than this are named in examples instead of written out.
 _LONG = 8
 _SECTION = re.compile(r"^(\w[\w ]*)\n-{3,}\s*$", re.MULTILINE)
+_ROLE = re.compile(r":\w+:`~?([^`]+)`")
 _QUALIFIED = re.compile(r"\b(?:typing|typing_extensions|collections\.abc|builtins)\.")
 
 
@@ -86,6 +87,11 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _markdown(text: str) -> str:
+    """Sphinx roles (``:class:`~a.B```) as code spans."""
+    return _ROLE.sub(r"`\1`", text)
+
+
 def _description(doc: str | None) -> str:
     """The docstring body after the summary line, up to the first numpydoc section."""
     body = inspect.cleandoc(doc or "").split("\n", 1)
@@ -93,7 +99,7 @@ def _description(doc: str | None) -> str:
         return ""
     text = body[1]
     match = _SECTION.search(text)
-    return (text[: match.start()] if match else text).strip()
+    return _markdown((text[: match.start()] if match else text).strip())
 
 
 def _value(value: Any, name: str) -> str:
@@ -155,7 +161,12 @@ def _example(info: OperatorInfo) -> str:
 
 
 def _parameters(info: OperatorInfo) -> str:
-    fields = info.params.model_fields
+    # In the order of the constructor's signature, which is what users read and call.
+    order = list(inspect.signature(info.estimator.__init__).parameters)
+    model_fields = info.params.model_fields
+    fields = dict(
+        sorted(model_fields.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+    )
     if not fields:
         return "No parameters."
     rows = [
@@ -174,7 +185,8 @@ def _section(info: OperatorInfo) -> str:
     cls = info.estimator
     parts = [
         f"## `{info.name}`",
-        f"**{cls.__name__}** (`{cls.__module__}`), kind **{info.kind}**.\n\n{info.summary}",
+        f"**{cls.__name__}** (`{cls.__module__}`), kind **{info.kind}**.",
+        _markdown(info.summary),
     ]
     description = _description(cls.__doc__)
     if description:
@@ -203,7 +215,7 @@ def render_operator_reference() -> str:
         "| name | class | kind | summary |\n| --- | --- | --- | --- |\n"
         + "\n".join(
             f"| [`{i.name}`](#{i.name}) | `{i.estimator.__name__}` | {i.kind} "
-            f"| {_cell(i.summary)} |"
+            f"| {_cell(_markdown(i.summary))} |"
             for i in infos
         ),
     ]

@@ -86,6 +86,51 @@ def _scaler(with_std: bool) -> Callable[[np.ndarray, dict[str, Any]], np.ndarray
     return fn
 
 
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def _interp_rows(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Row ``i`` of ``x`` read at ``positions[i]`` (point index; edges held): a numpy loop."""
+    grid = np.arange(x.shape[1], dtype=np.float64)
+    return np.array([np.interp(q, grid, row) for q, row in zip(positions, x, strict=True)])
+
+
+def _stretch(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    c = 0.5 * (x.shape[1] - 1)
+    f = _rng().uniform(*p["factor"], size=(x.shape[0], 1))
+    return _interp_rows(x, c + (np.arange(x.shape[1]) - c) / f)
+
+
+def _mixup(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    rng = _rng()
+    lam = rng.beta(p["alpha"], p["alpha"], size=(x.shape[0], 1))
+    return lam * x + (1 - lam) * x[rng.integers(0, x.shape[0], x.shape[0])]
+
+
+def _spikes(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    rng, (n, w), k = _rng(), x.shape, p["n_spikes"]
+    out = x.copy()
+    points = np.argpartition(rng.random((n, w)), k - 1, axis=1)[:, :k]
+    out[np.arange(n)[:, None], points] += rng.uniform(*p["amplitude"], (n, k))
+    return out
+
+
+def _band_zero(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    rng, out = _rng(), x.copy()
+    for row in out:
+        width = int(rng.integers(p["width"][0], p["width"][1] + 1))
+        start = int(rng.integers(0, x.shape[1] - width + 1))
+        row[start : start + width] = 0.0
+    return out
+
+
+def _drift(x: np.ndarray, order: int, amplitude: float) -> np.ndarray:
+    t = np.linspace(-1.0, 1.0, x.shape[1])
+    coef = _rng().uniform(-amplitude, amplitude, (x.shape[0], order + 1))
+    return x + coef @ (t[None, :] ** np.arange(order + 1)[:, None])
+
+
 # One line per operator: name -> Ref(source, params shared by both sides, reference callable).
 REFERENCES: dict[str, Ref] = {
     "snv": Ref("numpy", {"ddof": 0}, _snv),
@@ -151,6 +196,38 @@ REFERENCES: dict[str, Ref] = {
         {"max_half_window": 40},
         lambda x, p: _rows("pybaselines.smooth", "snip", x, p),
     ),
+    # Augmentations: nirsframe times ``augment(X)`` (one seeded copy); the peer is plain numpy.
+    "additive_noise": Ref(
+        "numpy", {"std": 0.01}, lambda x, p: x + _rng().normal(0, p["std"], x.shape)
+    ),
+    "multiplicative_noise": Ref(
+        "numpy", {"std": 0.01}, lambda x, p: x * (1 + _rng().normal(0, p["std"], x.shape))
+    ),
+    "linear_drift": Ref(
+        "numpy", {"offset": 0.01, "slope": 0.01}, lambda x, p: _drift(x, 1, p["slope"])
+    ),
+    "polynomial_drift": Ref(
+        "numpy", {"order": 3, "amplitude": 0.01}, lambda x, p: _drift(x, p["order"], p["amplitude"])
+    ),
+    "wavelength_shift": Ref(
+        "numpy",
+        {"shift": (-2.0, 2.0)},
+        lambda x, p: _interp_rows(
+            x, np.arange(x.shape[1]) - _rng().uniform(*p["shift"], (x.shape[0], 1))
+        ),
+    ),
+    "wavelength_stretch": Ref("numpy", {"factor": (0.99, 1.01)}, _stretch),
+    "mixup": Ref("numpy", {"alpha": 0.4}, _mixup),
+    "scatter_simulation": Ref(
+        "numpy",
+        {"multiplicative": (0.9, 1.1), "additive": (-0.05, 0.05)},
+        lambda x, p: (
+            _rng().uniform(*p["additive"], (x.shape[0], 1))
+            + _rng().uniform(*p["multiplicative"], (x.shape[0], 1)) * x
+        ),
+    ),
+    "spike_noise": Ref("numpy", {"n_spikes": 1, "amplitude": (0.05, 0.2)}, _spikes),
+    "band_masking": Ref("numpy", {"width": (5, 20), "fill": "zero"}, _band_zero),
 }
 
 
@@ -174,6 +251,8 @@ def _nirsframe(name: str) -> Callable[[Data], Callable[[], Any]]:
         except InvalidParameterError as exc:
             raise Unavailable(f"parameters {ref.params} rejected: {exc}") from exc
         x = _input(ref, data)
+        if op.kind == "augmentation":  # transform is the identity: time the train-time work
+            return lambda: op.augment(x)
         return lambda: op.fit_transform(x)
 
     return build

@@ -5,8 +5,8 @@ folds, PLS without scaling) at the largest component count, so all of them, nirs
 are compared on one number. Peers: chemotools preprocessing + sklearn ``cross_val_predict`` run
 once per component count (what a user of those libraries writes); scipy preprocessing + ikpls
 fast cross-validation; nirs4all's pipeline through ``nirs4all.run`` on both engines. nirsframe:
-the fast-CV kernel on the kernels' preprocessing, and the ``nirsframe.models.pls`` estimator
-(recorded as unavailable until that module exists).
+the fast-CV kernel on the kernels' preprocessing, and the ``nirsframe.models.pls.PLS`` estimator
+refitted per fold by sklearn's ``cross_val_predict`` (unavailable while that module is missing).
 
 Examples
 --------
@@ -186,8 +186,8 @@ def nirsframe_models_pls() -> Any:
         module = import_module("nirsframe.models.pls")
     except ImportError as exc:
         raise Unavailable(f"nirsframe.models.pls: {exc}") from exc
-    if not hasattr(module, "PLSRegression"):
-        raise Unavailable("nirsframe.models.pls has no PLSRegression yet")
+    if not hasattr(module, "PLS"):
+        raise Unavailable("nirsframe.models.pls has no PLS estimator yet")
     return module
 
 
@@ -206,7 +206,7 @@ def _nirsframe_estimator(data: Data) -> Callable[[], Any]:
 
     def run() -> np.ndarray:
         xp = kernel_preprocess(data.x, "snv+sg1")
-        est = pls.PLSRegression(n_components=MAX_COMPONENTS)
+        est = pls.PLS(n_components=MAX_COMPONENTS)
         pred = cross_val_predict(est, xp, data.y, cv=KFold(N_FOLDS))
         return np.array([rmse(data.y, pred)])
 

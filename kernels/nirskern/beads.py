@@ -277,8 +277,13 @@ def _beads(
     w1 = np.zeros(n + 1)  # weights of |Δx|, zero past the end
     w2 = np.zeros(n + 2)  # weights of |Δ²x|
     up2 = np.zeros(n + 1)  # pybaselines' superdiagonal of D2ᵀW2D2 (column storage)
-    lam = np.zeros((n, 5))  # Λ, full band storage: lam[k, o + 2] = Λ[k, k + o]
+    # Band products run over fixed offset ranges on zero-padded copies (no bound tests in
+    # the inner loops): Λ rows at lam[ft + k], A rows at a_pad[hm + k].
+    lam = np.zeros((n + 2 * ft, 5))  # Λ, full band storage: lam[ft + k, o + 2] = Λ[k, k + o]
+    a_pad = np.zeros((n + 2 * hm, 2 * ft + 1))
+    a_pad[hm : hm + n] = a_full
     al = np.zeros((n, 2 * hm + 1))  # A Λ, full band storage (half-bandwidth ft + 2)
+    m_row = np.zeros(2 * mm + 1)
     ab = np.zeros((n, 3 * mm + 1))  # BᵀB + A Λ A in LU column storage (see lu_banded)
     ipiv = np.zeros(n, dtype=np.int64)
     kv = 2 * mm
@@ -338,30 +343,35 @@ def _beads(
                 main2 = -(u2 + up2[k] + l2 + l2_1)
                 ax = abs(xs[k])
                 gamma = gamma_factor / ax if ax > eps_0 else gamma_factor / eps_0
-                lam[k, 2] = lam_1 * -(u1 + l1) + lam_2 * main2 + gamma
-                lam[k, 3] = lam_1 * l1 + lam_2 * l2_1 if k < n - 1 else 0.0
-                lam[k, 4] = lam_1 * 0.0 + lam_2 * l2 if k < n - 2 else 0.0
+                row = ft + k
+                lam[row, 2] = lam_1 * -(u1 + l1) + lam_2 * main2 + gamma
+                lam[row, 3] = lam_1 * l1 + lam_2 * l2_1 if k < n - 1 else 0.0
+                lam[row, 4] = lam_1 * 0.0 + lam_2 * l2 if k < n - 2 else 0.0
                 if k >= 1:
-                    lam[k, 1] = lam[k - 1, 3]
+                    lam[row, 1] = lam[row - 1, 3]
                 if k >= 2:
-                    lam[k, 0] = lam[k - 2, 4]
-            # A Λ, then (A Λ) A + BᵀB as pybaselines associates them.
+                    lam[row, 0] = lam[row - 2, 4]
+            # A Λ, then (A Λ) A + BᵀB as pybaselines associates them; out-of-range terms are
+            # zeros of the padded bands.
             for i in range(n):
-                for o in range(-hm, hm + 1):
-                    c = i + o
-                    acc = 0.0
-                    if 0 <= c < n:
-                        for k in range(max(0, i - ft, c - 2), min(n - 1, i + ft, c + 2) + 1):
-                            acc += a_full[i, k - i + ft] * lam[k, c - k + 2]
-                    al[i, o + hm] = acc
+                for o in range(2 * hm + 1):
+                    al[i, o] = 0.0
+                for sa in range(2 * ft + 1):
+                    av = a_full[i, sa]
+                    for q in range(5):
+                        al[i, sa + q] += av * lam[i + sa, q]
+            for i in range(n):
+                for o in range(2 * mm + 1):
+                    m_row[o] = 0.0
+                for sl in range(2 * hm + 1):
+                    lv = al[i, sl]
+                    for q in range(2 * ft + 1):
+                        m_row[sl + q] += lv * a_pad[i + sl, q]
+                for o in range(4 * ft + 1):
+                    m_row[o + 2] += btb_full[i, o]
+                for o in range(max(-mm, -i), min(mm, n - 1 - i) + 1):
+                    ab[i + o, kv - o] = m_row[o + mm]
             for c in range(n):
-                for i in range(max(0, c - mm), min(n - 1, c + mm) + 1):
-                    acc = 0.0
-                    for k in range(max(0, i - hm, c - ft), min(n - 1, i + hm, c + ft) + 1):
-                        acc += al[i, k - i + hm] * a_full[k, c - k + ft]
-                    if abs(c - i) <= 2 * ft:
-                        acc += btb_full[i, c - i + 2 * ft]
-                    ab[c, kv + i - c] = acc
                 for t in range(mm):
                     ab[c, t] = 0.0
             for j in range(n):

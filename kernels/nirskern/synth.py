@@ -100,7 +100,7 @@ def mix_spectra(
     z
         ``(n, P)`` standard normal draws (float32 or float64), or ``None`` for no noise.
     heteroscedastic
-        Noise grows as ``sigma * (1 + heteroscedastic * |value|)``.
+        Noise grows as ``sigma * (1 + heteroscedastic * |value|)`` (noise-free value).
     dtype
         Output dtype (float32 or float64); computing is always float64.
 

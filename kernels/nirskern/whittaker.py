@@ -458,7 +458,9 @@ def _whittaker(
                         # expit(u) written so that exp never overflows (as scipy's expit)
                         u = scale[ln] * ((y[j, ln] - z[j, ln]) - shift[ln])
                         e = e_buf[j, ln]
-                        new = 1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e)
+                        # one division: e * (1 / (1 + e)) is within an ulp of e / (1 + e)
+                        inv = 1.0 / (1.0 + e)
+                        new = inv if u >= 0.0 else e * inv
                         d = new - w[j, ln]
                         num[ln] += d * d
                         den[ln] += w[j, ln] * w[j, ln]

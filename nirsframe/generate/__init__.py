@@ -11,6 +11,7 @@ the same rows into a Lance dataset when given ``lance_uri`` (bounded memory, one
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
@@ -26,7 +27,6 @@ from nirsframe.operators._base import validate_params
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from pathlib import Path
 
 __all__ = [
     "BLOCK_SAMPLES",
@@ -91,10 +91,10 @@ def generate(
     repetitions: int = 1,
     band_shape: Literal["gaussian", "voigt"] = "gaussian",
     nonlinearity: float = 0.0,
-    scatter: float = 0.05,
-    offset: float = 0.02,
-    slope: float = 0.02,
-    curvature: float = 0.01,
+    scatter: float = 0.1,
+    offset: float = 0.05,
+    slope: float = 0.05,
+    curvature: float = 0.02,
     shift: float = 0.3,
     noise: float = 2e-4,
     heteroscedastic: float = 0.0,
@@ -109,7 +109,7 @@ def generate(
     threads: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> SpectralDataset:
-    """Synthetic NIR spectra of ``n_samples`` physical samples (``× repetitions`` rows).
+    """Synthetic NIR spectra of ``n_samples`` physical samples (``x repetitions`` rows).
 
     Parameters
     ----------
@@ -199,6 +199,9 @@ def generate(
     )
     if lance_uri is not None:
         from nirsframe.io.lance import scan_lance, write_lance_stream
+
+        if mode == "overwrite" and "://" not in str(lance_uri) and not Path(lance_uri).exists():
+            mode = "create"  # same result, without Lance's "no existing dataset" warning
 
         props = {"nirsframe.generate": plan.config.model_dump_json(), "n_samples": str(n_samples)}
         version = write_lance_stream(

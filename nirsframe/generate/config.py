@@ -90,18 +90,20 @@ class GeneratorConfig(Params):
     """
 
     components: dict[str, tuple[float, float]] = Field(
-        default_factory=lambda: {k: DEFAULT_RANGES[k] for k in ("water", "protein", "fat", "starch")}
+        default_factory=lambda: {
+            k: DEFAULT_RANGES[k] for k in ("water", "protein", "fat", "starch")
+        }
     )
     instruments: tuple[Instrument, ...] = (Instrument(),)
     repetitions: int = Field(1, ge=1)
     band_shape: Literal["gaussian", "voigt"] = "gaussian"
     nonlinearity: float = Field(0.0, ge=0)
     #: Standard deviation of the log multiplicative scatter factor.
-    scatter: float = Field(0.05, ge=0)
+    scatter: float = Field(0.1, ge=0)
     #: Standard deviations of the baseline offset, slope and curvature (absorbance units).
-    offset: float = Field(0.02, ge=0)
-    slope: float = Field(0.02, ge=0)
-    curvature: float = Field(0.01, ge=0)
+    offset: float = Field(0.05, ge=0)
+    slope: float = Field(0.05, ge=0)
+    curvature: float = Field(0.02, ge=0)
     #: Standard deviation of the per-spectrum wavelength shift (nm).
     shift: float = Field(0.3, ge=0)
     #: Detector noise standard deviation (absorbance units).

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+from nirskern.synth import mix_spectra
 
 from nirsframe.axis import SpectralAxis
 from nirsframe.dataset import DatasetRoles
 from nirsframe.generate.bands import component_bands
 from nirsframe.generate.config import GeneratorConfig, Instrument
-from nirskern.synth import mix_spectra
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -74,8 +74,11 @@ def _init_from(model: type[Params]) -> Callable[..., None]:
     so names and defaults have a single source: the parameter model.
     """
     fields = model.model_fields
-    # Own parameters first, the shared ``random_state`` last.
-    names = sorted(fields, key=lambda n: n == "random_state")
+    # The most specific parameters first, the shared ``random_state`` last.
+    names: list[str] = []
+    for klass in model.__mro__:
+        names += [n for n in vars(klass).get("__annotations__", {}) if n in fields]
+    names = sorted(dict.fromkeys(names), key=lambda n: n == "random_state")
 
     def __init__(self: SpectralOperator, **params: Any) -> None:
         unknown = sorted(set(params) - set(fields))
@@ -159,12 +162,17 @@ class Augmentation(SpectralOperator):
             msg = f"'y' must have one value per spectrum; got shape {targets.shape}, X {x.shape}"
             raise SpectralShapeError(msg)
         rng = np.random.default_rng(params.random_state if random_state is None else random_state)
-        src = np.tile(x, (int(n_copies), 1))
-        y_src = None if targets is None else np.concatenate([targets] * int(n_copies))
+        copies = int(n_copies)
+        # Perturbations never write into their input, so one copy needs no tiled source.
+        src = x if copies == 1 else np.tile(x, (copies, 1))
+        y_src = None if targets is None else np.concatenate([targets] * copies)
         out, y_out = self._augment(src, y_src, rng, params)
         out = np.ascontiguousarray(out, dtype=x.dtype)
-        # One rule for every augmentation: a spectrum with a NaN gives NaN copies.
-        out[np.isnan(src).any(axis=1)] = np.nan
+        # One rule for every augmentation: a spectrum with a NaN gives NaN copies. (X holds no
+        # inf, so a NaN row sum means a NaN in the row, without an (n, p) mask.)
+        bad = np.isnan(x.sum(axis=1, dtype=np.float64))
+        if bad.any():
+            out[np.tile(bad, copies)] = np.nan
         return out, y_out
 
     def augment_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
@@ -203,7 +211,12 @@ def _register(cls: type[Augmentation]) -> Callable[..., pl.Expr]:
     init = inspect.signature(cls.__init__)
     function.__signature__ = init.replace(  # type: ignore[attr-defined]
         parameters=[
-            inspect.Parameter("expr", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="spectra"),
+            inspect.Parameter(
+                "expr",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default="spectra",
+                annotation="IntoSpectra",
+            ),
             *list(init.parameters.values())[1:],
         ],
         return_annotation=pl.Expr,

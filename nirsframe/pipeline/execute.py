@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from nirsframe.dataset import SpectralDataset
-    from nirsframe.pipeline.variants import Variant
+    from nirsframe.pipeline.candidates import Candidate
 
 #: Values of a split column that mark test rows (case-insensitive); every other value is training.
 TEST_VALUES = ("test", "val", "validation", "prediction")
@@ -51,7 +51,7 @@ def split_rows(
 
 def execute(
     dataset: SpectralDataset,
-    variants: Sequence[Variant],
+    variants: Sequence[Candidate],
     *,
     target: str,
     splitter: Any,
@@ -64,7 +64,8 @@ def execute(
     Rows whose target is missing are left out (their count is in ``result.extra``).
     """
     roles = dataset.roles
-    cols = [c for c in (roles.id, dataset.spectra_column, target, roles.split, roles.group) if c]
+    group_column = getattr(splitter, "column", None) or roles.group
+    cols = [c for c in (roles.id, dataset.spectra_column, target, roles.split, group_column) if c]
     df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
     n_before = df.height
     df = df.filter(pl.col(target).is_not_null() & pl.col(target).cast(pl.Float64).is_not_nan())
@@ -79,7 +80,7 @@ def execute(
     y = df[target].cast(pl.Float64).to_numpy().reshape(-1, 1)
     ids = df[roles.id].cast(pl.String).to_numpy() if roles.id else np.arange(df.height).astype(str)
     train, test = split_rows(df, roles.split, train_values=train_values, test_values=test_values)
-    groups = df[roles.group].to_numpy()[train] if roles.group else None
+    groups = df[group_column].to_numpy()[train] if group_column else None
     folds = np.asarray(
         splitter.folds(train.shape[0], y=y[train, 0], x=x[train], groups=groups), dtype=np.int64
     )

@@ -13,8 +13,8 @@ from nirsframe.validation.metrics import regression_metrics
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-    from nirsframe.pipeline.search import VariantPredictions
-    from nirsframe.pipeline.variants import Variant
+    from nirsframe.pipeline.search import CandidatePredictions
+    from nirsframe.pipeline.candidates import Candidate
 
 
 def scores(y: npt.NDArray[np.float64], yhat: npt.NDArray[np.float64]) -> dict[str, float]:
@@ -44,8 +44,8 @@ class SearchResult:
     ranking: pl.DataFrame
     oof: pl.DataFrame
     test_predictions: pl.DataFrame
-    variants: dict[int, Variant]
-    skipped: list[tuple[Variant, str]] = field(default_factory=list)
+    variants: dict[int, Candidate]
+    skipped: list[tuple[Candidate, str]] = field(default_factory=list)
     applications: dict[str, int] = field(default_factory=dict)
     run_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -60,7 +60,7 @@ class SearchResult:
         return self.ranking.head(n)
 
     @property
-    def best_variant(self) -> Variant:
+    def best_variant(self) -> Candidate:
         """The concrete pipeline of the best variant."""
         return self.variants[int(self.best["variant"])]
 
@@ -79,13 +79,13 @@ class SearchResult:
 def build_result(
     name: str,
     target: str,
-    preds: list[VariantPredictions],
+    preds: list[CandidatePredictions],
     y: npt.NDArray[np.float64],
     ids: npt.NDArray[Any],
     train: npt.NDArray[np.int64],
     folds: npt.NDArray[np.int64],
     test: npt.NDArray[np.int64],
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[int, Variant]]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[int, Candidate]]:
     """Rank variants by RMSECV and assemble the prediction frames (first target column)."""
     rows, oof_parts, test_parts, variants = [], [], [], {}
     y1 = y[:, 0]

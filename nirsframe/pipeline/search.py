@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from nirsframe.pipeline.variants import ModelStep, Step, Variant
+    from nirsframe.pipeline.candidates import Candidate, ModelChoice, Step, YStep
+    from nirsframe.pipeline.targets import TargetTransform
 
 
 @dataclass(frozen=True)
@@ -34,22 +35,22 @@ class GroupKey:
     steps: tuple[Step, ...]
     model_kind: str
     model_params: str
-    y_processing: tuple[Step, ...]
+    y_processing: tuple[YStep, ...]
 
 
 @dataclass
-class VariantPredictions:
+class CandidatePredictions:
     """Predictions of one variant: out-of-fold on training rows, refit on all training rows."""
 
-    variant: Variant
+    variant: Candidate
     n_components: int | None
     oof: npt.NDArray[np.float64]  # (n_train, T), NaN where never validated
     fitted: npt.NDArray[np.float64]  # (n_all, T): final model on every row (train and test)
 
 
-def group_variants(variants: Sequence[Variant]) -> dict[GroupKey, list[Variant]]:
+def group_variants(variants: Sequence[Candidate]) -> dict[GroupKey, list[Candidate]]:
     """Group variants that differ only by ``n_components`` of a PLS model."""
-    groups: dict[GroupKey, list[Variant]] = defaultdict(list)
+    groups: dict[GroupKey, list[Candidate]] = defaultdict(list)
     for v in variants:
         params = {k: p for k, p in v.model.params.items() if k != "n_components"}
         key = GroupKey(v.steps, v.model.kind, repr(sorted(params.items())), v.y_processing)
@@ -57,7 +58,7 @@ def group_variants(variants: Sequence[Variant]) -> dict[GroupKey, list[Variant]]
     return groups
 
 
-def n_components_of(model: ModelStep) -> int:
+def n_components_of(model: ModelChoice) -> int:
     """The component count of a PLS model step (default 10)."""
     n = model.params.get("n_components", 10)
     if not isinstance(n, int) or n < 1:
@@ -67,18 +68,18 @@ def n_components_of(model: ModelStep) -> int:
 
 
 def _y_fit_transform(
-    steps: tuple[Step, ...], y: npt.NDArray[np.float64], cache: PrefixCache
-) -> tuple[list[Any], npt.NDArray[np.float64]]:
+    steps: tuple[YStep, ...], y: npt.NDArray[np.float64]
+) -> tuple[list[TargetTransform], npt.NDArray[np.float64]]:
     ops = []
     out: npt.NDArray[np.float64] = y
     for step in steps:
-        op = step.build(cache.get(()).axis)
-        out = np.asarray(op.fit(out).transform(out), dtype=np.float64)
+        op = step.build().fit(out)
+        out = op.transform(out)
         ops.append(op)
     return ops, out
 
 
-def _y_inverse(ops: list[Any], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _y_inverse(ops: list[TargetTransform], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     for op in reversed(ops):
         y = op.inverse_transform(y)
     return np.asarray(y, dtype=np.float64)
@@ -103,7 +104,7 @@ def _pls_group(
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
         rows = ctx.fit_rows(c)
-        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows], cache)
+        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows])
         model = pls_fit(x[rows], y_fit, a_max)
         if c == FINAL:
             pred = pls_predict(x, model.coef, model.x_mean, model.y_mean)
@@ -124,12 +125,12 @@ def _rank_limit(cache: PrefixCache, n_points: int) -> int:
 
 def run_variants(
     cache: PrefixCache,
-    variants: Sequence[Variant],
+    variants: Sequence[Candidate],
     y: npt.NDArray[np.float64],
-) -> tuple[list[VariantPredictions], list[tuple[Variant, str]]]:
+) -> tuple[list[CandidatePredictions], list[tuple[Candidate, str]]]:
     """Predictions of every variant, and the variants skipped with the reason."""
-    out: list[VariantPredictions] = []
-    skipped: list[tuple[Variant, str]] = []
+    out: list[CandidatePredictions] = []
+    skipped: list[tuple[Candidate, str]] = []
     for key, members in group_variants(variants).items():
         if key.model_kind != "pls":
             for v in members:
@@ -146,13 +147,13 @@ def run_variants(
             continue
         oof, final = _pls_group(cache, key, y, max(ok.values()))
         for v, n in ok.items():
-            out.append(VariantPredictions(v, n, oof[n - 1], final[n - 1]))
+            out.append(CandidatePredictions(v, n, oof[n - 1], final[n - 1]))
     return out, skipped
 
 
 def _sklearn_variant(
-    cache: PrefixCache, v: Variant, y: npt.NDArray[np.float64]
-) -> VariantPredictions:
+    cache: PrefixCache, v: Candidate, y: npt.NDArray[np.float64]
+) -> CandidatePredictions:
     from nirsframe.models.sklearn_models import build_estimator
 
     ctx = cache.contexts
@@ -164,7 +165,7 @@ def _sklearn_variant(
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
         rows = ctx.fit_rows(c)
-        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows], cache)
+        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows])
         est = build_estimator(v.model.kind, v.model.params)
         est.fit(x[rows], y_fit[:, 0] if y_fit.shape[1] == 1 else y_fit)
         target = x if c == FINAL else x[ctx.val_rows(c)]
@@ -175,4 +176,4 @@ def _sklearn_variant(
             final = pred
         else:
             oof[[position[int(r)] for r in ctx.val_rows(c)]] = pred
-    return VariantPredictions(v, None, oof, final)
+    return CandidatePredictions(v, None, oof, final)

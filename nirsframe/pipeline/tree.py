@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from nirsframe.axis import SpectralAxis
     from nirsframe.operators._base import SpectralOperator
-    from nirsframe.pipeline.variants import Step
+    from nirsframe.pipeline.candidates import Step
 
 FINAL = -1  # the context fitted on all training rows
 
@@ -69,7 +69,7 @@ class PrefixCache:
     """Computes chain prefixes once and counts how often each step ran.
 
     >>> from nirsframe.axis import SpectralAxis
-    >>> from nirsframe.pipeline.variants import Step
+    >>> from nirsframe.pipeline.candidates import Step
     >>> x = np.random.default_rng(0).normal(size=(6, 20))
     >>> ctx = Contexts(np.arange(6), np.arange(6) % 2)
     >>> cache = PrefixCache(x, SpectralAxis.index(20), ctx)

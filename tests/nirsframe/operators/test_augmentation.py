@@ -148,7 +148,7 @@ def test_free_function_signature_and_doc() -> None:
     import inspect
 
     sig = inspect.signature(nf.wavelength_shift)
-    assert list(sig.parameters) == ["expr", "x_axis", "shift", "random_state"]
+    assert list(sig.parameters) == ["expr", "shift", "x_axis", "random_state"]
     assert sig.parameters["shift"].default == (-2.0, 2.0)
     assert "exploration" in (nf.wavelength_shift.__doc__ or "")
 

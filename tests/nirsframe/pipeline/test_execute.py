@@ -13,7 +13,7 @@ from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import DatasetError
 from nirsframe.pipeline.execute import execute
 from nirsframe.pipeline.tree import fit_chain
-from nirsframe.pipeline.variants import ModelStep, Step, Variant
+from nirsframe.pipeline.candidates import ModelChoice, Step, Candidate
 from nirsframe.validation.splitters import parse_split
 from tests.conftest import SHARED_DATA, synthetic_spectra
 
@@ -36,11 +36,11 @@ def dataset(n: int = 48, p: int = 60, *, split: bool = True) -> SpectralDataset:
     return SpectralDataset(df.lazy(), {"spectra": SpectralAxis.index(p)}, roles)
 
 
-def variants(max_n: int = 6) -> list[Variant]:
-    return [Variant(c, ModelStep.of("pls", {"n_components": n})) for c in CHAINS for n in range(1, max_n + 1)]
+def variants(max_n: int = 6) -> list[Candidate]:
+    return [Candidate(c, ModelChoice.of("pls", {"n_components": n})) for c in CHAINS for n in range(1, max_n + 1)]
 
 
-def naive_oof(ds: SpectralDataset, v: Variant, folds: np.ndarray, train: np.ndarray) -> np.ndarray:
+def naive_oof(ds: SpectralDataset, v: Candidate, folds: np.ndarray, train: np.ndarray) -> np.ndarray:
     """Refit the whole chain and an sklearn PLS on every training fold."""
     df = ds.frame.collect()
     x = df["spectra"].to_numpy()[train]
@@ -87,7 +87,7 @@ def test_validation_rows_never_reach_fitted_steps() -> None:
     """Poisoning the validation rows of fold k changes no prediction of the other folds' rows
     made by models fitted without them... and fold k's own models never saw them."""
     ds = dataset(split=False)
-    vs = [Variant((Step.of("msc"), SG), ModelStep.of("pls", {"n_components": 4}))]
+    vs = [Candidate((Step.of("msc"), SG), ModelChoice.of("pls", {"n_components": 4}))]
     splitter = parse_split({"venetian": {"n_splits": 4}})
     clean = execute(ds, vs, target="y", splitter=splitter).oof
     df = ds.frame.collect()
@@ -114,7 +114,7 @@ def test_validation_rows_never_reach_fitted_steps() -> None:
 
 
 def test_too_many_components_are_skipped_with_a_reason() -> None:
-    vs = [Variant((), ModelStep.of("pls", {"n_components": n})) for n in (2, 80)]
+    vs = [Candidate((), ModelChoice.of("pls", {"n_components": n})) for n in (2, 80)]
     result = execute(dataset(), vs, target="y", splitter=parse_split({"kfold": {"n_splits": 4}}))
     assert result.ranking.height == 1
     assert "exceeds the rank limit" in result.skipped[0][1]

@@ -6,10 +6,15 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nirsframe.exceptions import SpecError
 from nirsframe.operators import get_operator
+from nirsframe.pipeline.spec import ModelStep, OperatorStep, YProcessingStep
+from nirsframe.pipeline.targets import TargetTransform
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from nirsframe.pipeline.spec import Variant
 
     from nirsframe.axis import SpectralAxis
     from nirsframe.operators._base import SpectralOperator
@@ -60,14 +65,14 @@ class Step:
 
 
 @dataclass(frozen=True)
-class ModelStep:
+class ModelChoice:
     """A model: ``pls`` or an allow-listed scikit-learn class path, with parameters."""
 
     kind: str
     params_json: str
 
     @classmethod
-    def of(cls, kind: str, params: Mapping[str, Any] | None = None) -> ModelStep:
+    def of(cls, kind: str, params: Mapping[str, Any] | None = None) -> ModelChoice:
         """A model step from its kind and parameters."""
         return cls(kind, _frozen(params or {}))
 
@@ -87,14 +92,59 @@ class ModelStep:
 
 
 @dataclass(frozen=True)
-class Variant:
+class YStep:
+    """A target transform (``y_processing``): method and parameters."""
+
+    method: str
+    params_json: str
+
+    @classmethod
+    def of(cls, method: str, params: Mapping[str, Any] | None = None) -> YStep:
+        """A target step from its method and parameters."""
+        return cls(method, _frozen(params or {}))
+
+    def build(self) -> TargetTransform:
+        """A new, unfitted target transform."""
+        loaded: dict[str, Any] = json.loads(self.params_json)
+        return TargetTransform.build(self.method, loaded)
+
+
+@dataclass(frozen=True)
+class Candidate:
     """A concrete pipeline: preprocessing steps, a model, and optional target processing."""
 
     steps: tuple[Step, ...]
-    model: ModelStep
-    y_processing: tuple[Step, ...] = ()
+    model: ModelChoice
+    y_processing: tuple[YStep, ...] = ()
 
     @property
     def preprocessing(self) -> str:
         """The preprocessing chain as ``a | b | c`` (``raw`` when empty)."""
         return " | ".join(s.label for s in self.steps) or "raw"
+
+
+def from_spec(variant: Variant) -> Candidate:
+    """The executable candidate of one expanded spec variant.
+
+    >>> from nirsframe.pipeline.spec import expand
+    >>> spec = {"name": "d", "target": "y", "steps": [{"snv": {}}, {"model": {"pls": {}}}]}
+    >>> from_spec(expand(spec)[0]).preprocessing
+    'snv'
+    """
+    steps: list[Step] = []
+    ys: list[YStep] = []
+    models: list[ModelChoice] = []
+    for step in variant.steps:
+        if isinstance(step, OperatorStep):
+            if models:
+                msg = f"variant {variant.index}: preprocessing step {step.label!r} after the model"
+                raise SpecError(msg)
+            steps.append(Step.of(step.op, step.params))
+        elif isinstance(step, ModelStep):
+            models.append(ModelChoice.of(step.model, step.params))
+        elif isinstance(step, YProcessingStep):
+            ys.append(YStep.of(step.method, step.params))
+    if len(models) != 1:
+        msg = f"variant {variant.index} ({variant.label}) must have exactly one model step; got {len(models)}"
+        raise SpecError(msg)
+    return Candidate(tuple(steps), models[0], tuple(ys))
