@@ -318,3 +318,57 @@ def demo(
     _report(result, as_json=as_json, quiet=quiet, top=top)
     if not (quiet or as_json):
         console.print(f"steps computed: {result.applications}; workspace: {workspace}/")
+
+
+@app.command()
+def generate(
+    output: Annotated[Path, typer.Argument(help="Lance dataset to write.")],
+    n_samples: Annotated[int, typer.Option("--n-samples", "-n", help="Physical samples.")] = 1000,
+    components: Annotated[
+        str, typer.Option(help="Comma-separated components (targets).")
+    ] = "water,protein,fat,starch",
+    instrument: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME:START:STOP:N_POINTS[:RESOLUTION]; repeat for multi-source."),
+    ] = None,
+    repetitions: Annotated[int, typer.Option(help="Spectra per sample.")] = 1,
+    classes: Annotated[int, typer.Option(help="Product types (0: none).")] = 0,
+    closure: Annotated[bool, typer.Option(help="Close compositions to 100 %.")] = False,  # noqa: FBT002
+    band_shape: Annotated[str, typer.Option(help="gaussian or voigt.")] = "gaussian",
+    scatter: Annotated[float, typer.Option(help="Log multiplicative scatter std.")] = 0.1,
+    noise: Annotated[float, typer.Option(help="Detector noise std.")] = 2e-4,
+    dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    threads: Annotated[int, typer.Option(help="Blocks generated in parallel.")] = 1,
+    mode: Annotated[str, typer.Option(help="create, append or overwrite.")] = "create",
+    as_json: JsonOpt = False,  # noqa: FBT002
+    quiet: QuietOpt = False,  # noqa: FBT002
+) -> None:
+    """Stream synthetic NIR spectra (Beer-Lambert mixtures) into a Lance dataset."""
+    from rich.progress import Progress
+
+    from nirsframe.generate.command import run_generate
+
+    kw: dict[str, Any] = {
+        "components": components, "repetitions": repetitions, "n_classes": classes,
+        "closure": closure, "band_shape": band_shape, "scatter": scatter, "noise": noise,
+        "dtype": dtype, "seed": seed, "threads": threads, "mode": mode,
+    }  # fmt: skip
+    show = not (quiet or as_json)
+    try:
+        with Progress(console=console, disable=not show, transient=True) as bar:
+            task = bar.add_task("generating", total=n_samples * max(repetitions, 1))
+            summary = run_generate(
+                output, n_samples, instruments=instrument or (),
+                progress=lambda rows: bar.advance(task, rows), **kw,
+            )  # fmt: skip
+    except (NirsframeError, OSError, ValueError) as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return
+    if as_json:
+        typer.echo(json.dumps(summary))
+    elif not quiet:
+        console.print(
+            f"wrote {summary['rows']} spectra to {summary['uri']} (version {summary['version']}) "
+            f"in {summary['seconds']} s ({summary['spectra_per_minute']} spectra/min)"
+        )

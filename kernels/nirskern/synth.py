@@ -16,10 +16,25 @@ from nirskern._jit import jit
 __all__ = ["mix_spectra"]
 
 F64 = npt.NDArray[np.float64]
+FloatArray = npt.NDArray[np.floating]
 
 
 @jit
-def _mix(conc, pure, dpure, shift, scale, b0, b1, b2, t, sigma, hetero, z, out):  # type: ignore[no-untyped-def]
+def _mix(
+    conc: F64,
+    pure: F64,
+    dpure: F64,
+    shift: F64,
+    scale: F64,
+    b0: F64,
+    b1: F64,
+    b2: F64,
+    t: F64,
+    sigma: F64,
+    hetero: float,
+    z: FloatArray,
+    out: FloatArray,
+) -> None:
     n, p = out.shape
     k_comp = conc.shape[1]
     mix = np.empty(p)

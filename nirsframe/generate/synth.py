@@ -23,12 +23,13 @@ from nirskern.synth import mix_spectra
 from nirsframe.axis import SpectralAxis
 from nirsframe.dataset import DatasetRoles
 from nirsframe.generate.bands import component_bands
-from nirsframe.generate.config import GeneratorConfig, Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import numpy.typing as npt
+
+    from nirsframe.generate.config import GeneratorConfig, Instrument
 
 __all__ = ["BLOCK_SAMPLES", "Plan", "make_block", "pure_spectra"]
 

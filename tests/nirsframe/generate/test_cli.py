@@ -16,13 +16,15 @@ if TYPE_CHECKING:
 
 def test_generate_writes_lance_and_prints_json(tmp_path: Path) -> None:
     uri = tmp_path / "g.lance"
-    args = ["generate", str(uri), "-n", "40", "--repetitions", "2", "--instrument",
-            "a:1000:2400:100", "--instrument", "b:950:1650:32:16", "--classes", "2", "--json"]  # fmt: skip
+    args = ["generate", str(uri), "-n", "40", "--repetitions", "2", "--classes", "2", "--json",
+            "--instrument", "a:1000:2400:100", "--instrument", "b:950:1650:32:16"]  # fmt: skip
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
-    assert summary["rows"] == 80 and summary["version"] == 1
-    assert summary["axes"] == {"spectra_a": [1000.0, 2400.0, 100], "spectra_b": [950.0, 1650.0, 32]}
+    assert summary["rows"] == 80
+    assert summary["version"] == 1
+    axes = {"spectra_a": [1000.0, 2400.0, 100], "spectra_b": [950.0, 1650.0, 32]}
+    assert summary["axes"] == axes
     ds = scan_lance(uri)
     assert ds.roles.spectra == ("spectra_a", "spectra_b")
     assert ds.frame.select("class").collect().height == 80
@@ -47,4 +49,5 @@ def test_failures_exit_1_with_a_one_line_reason(tmp_path: Path) -> None:
     assert runner.invoke(app, ["generate", uri, "-n", "3", "-q"]).exit_code == 0
     again = runner.invoke(app, ["generate", uri, "-n", "3", "-q"])
     assert again.exit_code == 1
-    assert again.stderr.startswith("error:") and "exists" in again.stderr
+    assert again.stderr.startswith("error:")
+    assert "exists" in again.stderr

@@ -95,8 +95,8 @@ def test_float32_is_float64_rounded() -> None:
 def test_targets_lie_in_their_ranges() -> None:
     ds = small(400, components={"water": (10.0, 20.0), "fat": (0.0, 5.0)}, seed=1)
     y = ds.target()
-    assert y[:, 0].min() >= 10 and y[:, 0].max() <= 20
-    assert y[:, 1].min() >= 0 and y[:, 1].max() <= 5
+    assert (y.max(axis=0) <= [20.0, 5.0]).all()
+    assert (y.min(axis=0) >= [10.0, 0.0]).all()
     closed = small(50, closure=True, seed=1).target()
     assert_allclose(closed.sum(axis=1), 100.0, rtol=1e-12)
 
@@ -152,7 +152,7 @@ def test_multi_source_has_one_column_and_axis_per_instrument() -> None:
     b = Instrument(name="handheld", start=950.0, stop=1650.0, n_points=64, resolution=16.0)
     ds = nf.generate(10, instruments=[a, b], seed=0)
     assert ds.roles.spectra == ("spectra_lab", "spectra_handheld")
-    assert len(ds.axes["spectra_lab"]) == 200 and len(ds.axes["spectra_handheld"]) == 64
+    assert [len(ds.axes[c]) for c in ds.roles.spectra] == [200, 64]
     assert ds.axes["spectra_lab"] != ds.axes["spectra_handheld"]
     assert ds.matrix("spectra_handheld").shape == (10, 64)
     assert ds.axes["spectra_handheld"].values[0] == 950.0
@@ -165,7 +165,8 @@ def test_repetitions_share_sample_and_targets_but_not_spectra() -> None:
     g = df.group_by("sample").agg(
         pl.col("repetition").sort(), pl.col("water").n_unique().alias("nw"), pl.len()
     )
-    assert (g["len"] == 3).all() and (g["nw"] == 1).all()
+    assert (g["len"] == 3).all()
+    assert (g["nw"] == 1).all()
     assert all(r == [0, 1, 2] for r in g["repetition"].to_list())
     x = ds.matrix()
     assert not np.allclose(x[0], x[1])  # each repetition has its own scatter and noise
@@ -213,7 +214,7 @@ def test_invalid_parameters_are_named(kw: dict[str, Any], match: str) -> None:
 
 
 def test_invalid_counts_and_instruments() -> None:
-    with pytest.raises(InvalidParameterError, match="'n_samples'.*got 0"):
+    with pytest.raises(InvalidParameterError, match=r"'n_samples'.*got 0"):
         nf.generate(0)
     with pytest.raises(InvalidParameterError, match="'batch_rows'"):
         nf.generate(3, batch_rows=0)

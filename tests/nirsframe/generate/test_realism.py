@@ -38,7 +38,7 @@ def test_snv_or_derivative_beats_raw_spectra_with_scatter_and_baseline() -> None
 
 
 def test_without_scatter_raw_spectra_are_already_near_perfect() -> None:
-    """The control: a clean Beer-Lambert mixture is linear, so raw PLS predicts it almost exactly."""
+    """Control: a clean Beer-Lambert mixture is linear, so raw PLS predicts it almost exactly."""
     ds = nf.generate(60, instruments=[Instrument(n_points=120)], closure=True, scatter=0.0,
                      shift=0.0, seed=2)  # fmt: skip
     variants = [Candidate((), ModelChoice.of("pls", {"n_components": n})) for n in range(1, 9)]
