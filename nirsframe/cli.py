@@ -181,8 +181,9 @@ def validate(
     except NirsframeError as exc:
         fail(str(exc))
         return
-    info = {"name": spec.name, "variants": n, "pipeline_hash": pipeline_hash(spec)}
-    typer.echo(json.dumps(info) if as_json else f"{spec.name}: valid, {n} variants, hash {info['pipeline_hash'][:12]}")
+    digest = pipeline_hash(spec)
+    info = {"name": spec.name, "variants": n, "pipeline_hash": digest}
+    typer.echo(json.dumps(info) if as_json else f"{spec.name}: valid, {n} variants, hash {digest[:12]}")
 
 
 @app.command()

@@ -37,6 +37,7 @@ from nirskern.polynomial_baseline import imodpoly, modpoly
 from nirskern.resample import crop, crop_mask, resample
 from nirskern.scatter import emsc, local_snv, msc, rnv, snv
 from nirskern.smooth import gaussian, moving_average
+from nirskern.synth import mix_spectra
 from nirskern.wavelet import haar, wavedec, wavelet_denoise
 from nirskern.whittaker import airpls, arpls, asls, iasls
 
@@ -68,6 +69,7 @@ __all__ = [
     "local_snv",
     "log",
     "mask_bands",
+    "mix_spectra",
     "modpoly",
     "moving_average",
     "msc",

@@ -82,9 +82,12 @@ def pure_spectra(
     the true Voigt profile).
 
     >>> import numpy as np
-    >>> e, de = pure_spectra(["fat"], [2310.0], band_shape="voigt")
+    >>> e, de = pure_spectra(["fat"], [2310.0])  # the tabulated peak height
     >>> round(float(e[0, 0]), 2)
     1.0
+    >>> e, de = pure_spectra(["fat"], [2310.0], band_shape="voigt")  # + Lorentzian wings of 2345
+    >>> round(float(e[0, 0]), 2)
+    1.1
 
     References
     ----------

@@ -121,7 +121,7 @@ class PrefixCache:
         if base < len(chain):
             # D of the linear suffix: the suffix applied to the identity gives Dᵀ.
             axis = self.get(chain[:base]).axis
-            d_t = np.eye(axis.values.shape[0])
+            d_t: npt.NDArray[np.floating] = np.eye(axis.values.shape[0])
             for i in range(base, len(chain)):
                 d_t = chain[i].build(self.get(chain[:i]).axis).transform(d_t)
             cp = self.crossproducts(chain[:base]).transform(d_t.T)

@@ -136,17 +136,20 @@ def test_missing_targets_are_left_out_and_nan_spectra_refused() -> None:
 
 @pytest.mark.skipif(not (SHARED_DATA / "tecator.parquet").exists(), reason="shared data absent")
 def test_tecator_reproduces_the_plain_pls_baseline_and_search_beats_it() -> None:
-    from nirsframe.demo import demo_variants
+    from nirsframe.demo import DEMO_PIPELINE, TEST_VALUES, TRAIN_VALUES
     from nirsframe.io import read_parquet
+    from nirsframe.pipeline.candidates import from_spec
+    from nirsframe.pipeline.spec import expand
 
     ds = read_parquet(SHARED_DATA / "tecator.parquet")
+    candidates = [from_spec(v) for v in expand(DEMO_PIPELINE)]
     split = parse_split({"venetian": {"n_splits": 10}})
-    kw = {"target": "fat", "splitter": split, "train_values": ("train", "monitor"), "test_values": ("test",)}
-    raw = execute(ds, [v for v in demo_variants() if not v.steps], **kw).best  # type: ignore[arg-type]
+    kw = {"target": "fat", "splitter": split, "train_values": TRAIN_VALUES, "test_values": TEST_VALUES}
+    raw = execute(ds, [c for c in candidates if not c.steps], **kw).best  # type: ignore[arg-type]
     # shared/data/reference/pls_baselines.json: 13 components, RMSECV 2.4303, RMSEP 2.09844.
     assert raw["n_components"] == 13
     assert raw["rmsecv"] == pytest.approx(2.4303, abs=5e-5)
     assert raw["rmsep"] == pytest.approx(2.09844, abs=5e-6)
-    best = execute(ds, demo_variants(), **kw).best  # type: ignore[arg-type]
+    best = execute(ds, candidates, **kw).best  # type: ignore[arg-type]
     assert best["rmsep"] < raw["rmsep"]
     assert best["rmsecv"] < raw["rmsecv"]
