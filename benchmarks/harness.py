@@ -304,7 +304,7 @@ def run_bench(
                     if spec["out"]:
                         outputs[impl.name] = out
             ref_name = next((name for name in bench.reference if name in outputs), None)
-            if ref_name is None and outputs:
+            if ref_name is None and not bench.reference and outputs:
                 ref_name = next(iter(outputs))
             for impl in impls:
                 rec = _record(bench, impl, n, p, dtype, runs[impl.name], status.get(impl.name))
@@ -312,6 +312,8 @@ def run_bench(
                     check = max_abs_diff(outputs[ref_name], outputs[impl.name])
                     rec["result_check"] = check
                     rec["reference"] = ref_name
+                elif impl.name in outputs:
+                    rec["result_check"] = "no reference output"
                 if rec["seconds"] is not None:
                     total = rec["first_call_s"] + repeats * rec["seconds"]
                     history[impl.name].append((n, total))

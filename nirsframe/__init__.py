@@ -18,7 +18,7 @@ from nirsframe.exceptions import (
 )
 from nirsframe import functions
 from nirsframe.functions import *  # noqa: F403  (one expression function per operator)
-from nirsframe.generate import generate  # the function shadows its subpackage on purpose
+from nirsframe.synthetic import generate
 
 __version__ = "0.1.0"
 

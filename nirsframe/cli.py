@@ -348,7 +348,7 @@ def generate(
     """Stream synthetic NIR spectra (Beer-Lambert mixtures) into a Lance dataset."""
     from rich.progress import Progress
 
-    from nirsframe.generate.command import run_generate
+    from nirsframe.synthetic.command import run_generate
 
     kw: dict[str, Any] = {
         "components": components, "repetitions": repetitions, "n_classes": classes,

@@ -363,15 +363,16 @@ def _whittaker(
                 for ln in range(LANES):
                     diag[j, ln] = w[j, ln] * w[j, ln]
                     z[j, ln] = diag[j, ln] * y[j, ln] + d1_y[j, ln]
+            w_sys = diag
         else:
             for j in range(n):
                 for ln in range(LANES):
-                    diag[j, ln] = w[j, ln]
                     z[j, ln] = w[j, ln] * y[j, ln]
+            w_sys = w
         if width == 3:
-            _penta_solve(pen, diag, z, chol)
+            _penta_solve(pen, w_sys, z, chol)
         else:
-            _lanes_solve(pen, diag, z, chol)
+            _lanes_solve(pen, w_sys, z, chol)
         for ln in range(LANES):
             iters[ln] += 1
             done[ln] = iters[ln] > max_iter
@@ -411,15 +412,16 @@ def _whittaker(
                     scale[ln] = min(iters[ln], 50) / neg_sum[ln] if n_neg[ln] >= 2 else 0.0
                 # w = exp(min(it, 50) * r / sum(r<0)) on r < 0, 0 elsewhere (the corrected
                 # equation 9 of the paper), exponent clipped to [0, log(max float)].
-                # libm exp here, not _exp_inplace: airpls weights span hundreds of orders of
-                # magnitude and its few iterations amplify a 1-ulp difference from numpy's exp
-                # to ~2e-7 on badly conditioned sets (5e-10 with libm); it is cheap anyway.
-                num[:] = 0.0
                 for j in range(n):
                     for ln in range(LANES):
                         r = y[j, ln] - z[j, ln]
-                        if r < 0.0:
-                            e = math.exp(min(max(scale[ln] * r, 0.0), _EXP_CAP))
+                        e_buf[j, ln] = min(max(scale[ln] * r, 0.0), _EXP_CAP) if r < 0.0 else 0.0
+                _exp_inplace(e_flat, e_work)
+                num[:] = 0.0
+                for j in range(n):
+                    for ln in range(LANES):
+                        if y[j, ln] - z[j, ln] < 0.0:
+                            e = e_buf[j, ln]
                             w[j, ln] = e
                             num[ln] = max(num[ln], e)
                         else:

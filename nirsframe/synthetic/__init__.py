@@ -3,6 +3,8 @@
 :func:`generate` returns a :class:`~nirsframe.dataset.SpectralDataset` in memory, or streams
 the same rows into a Lance dataset when given ``lance_uri`` (bounded memory, one commit).
 
+``nf.generate`` is this function.
+
 >>> import nirsframe as nf
 >>> ds = nf.generate(4, components=["water", "fat"], seed=1)
 >>> ds.roles.targets, ds.n_points
@@ -19,10 +21,10 @@ import pyarrow as pa
 
 from nirsframe.dataset import SpectralDataset
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.generate.bands import COMPONENTS, Band, component_bands, strongest_band
-from nirsframe.generate.config import DEFAULT_RANGES, GeneratorConfig, Instrument
-from nirsframe.generate.stream import iter_batches
-from nirsframe.generate.synth import BLOCK_SAMPLES, Plan, pure_spectra
+from nirsframe.synthetic.bands import COMPONENTS, Band, component_bands, strongest_band
+from nirsframe.synthetic.config import DEFAULT_RANGES, GeneratorConfig, Instrument
+from nirsframe.synthetic.stream import iter_batches
+from nirsframe.synthetic.synth import BLOCK_SAMPLES, Plan, pure_spectra
 from nirsframe.operators._base import validate_params
 
 if TYPE_CHECKING:
@@ -203,7 +205,7 @@ def generate(
         if mode == "overwrite" and "://" not in str(lance_uri) and not Path(lance_uri).exists():
             mode = "create"  # same result, without Lance's "no existing dataset" warning
 
-        props = {"nirsframe.generate": plan.config.model_dump_json(), "n_samples": str(n_samples)}
+        props = {"nirsframe.synthetic": plan.config.model_dump_json(), "n_samples": str(n_samples)}
         version = write_lance_stream(
             reader,
             lance_uri,

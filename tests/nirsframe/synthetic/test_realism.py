@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 import nirsframe as nf
-from nirsframe.generate import Instrument
+from nirsframe.synthetic import Instrument
 from nirsframe.pipeline.candidates import Candidate, ModelChoice, Step
 from nirsframe.pipeline.execute import execute
 from nirsframe.validation.splitters import parse_split

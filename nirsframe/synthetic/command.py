@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.generate.config import Instrument
+from nirsframe.synthetic.config import Instrument
 from nirsframe.operators._base import format_validation_error
 
 if TYPE_CHECKING:
@@ -51,9 +51,9 @@ def run_generate(
 ) -> dict[str, Any]:
     """Generate ``n_samples`` samples into the Lance dataset ``output``; return a summary.
 
-    ``params`` are :func:`nirsframe.generate.generate` keyword arguments.
+    ``params`` are :func:`nirsframe.synthetic.generate` keyword arguments.
     """
-    from nirsframe.generate import generate
+    from nirsframe.synthetic import generate
 
     insts = [parse_instrument(s) for s in instruments] or None
     t0 = time.perf_counter()

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 
 import nirsframe as nf
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.generate import (
+from nirsframe.synthetic import (
     BLOCK_SAMPLES,
     COMPONENTS,
     GeneratorConfig,
@@ -195,7 +195,7 @@ def test_streaming_to_lance_equals_in_memory(tmp_path: Any) -> None:
     import lance
 
     props = lance.dataset(str(uri)).read_transaction(1).transaction_properties
-    assert GeneratorConfig.model_validate_json(props["nirsframe.generate"]).seed == 3
+    assert GeneratorConfig.model_validate_json(props["nirsframe.synthetic"]).seed == 3
 
 
 @pytest.mark.parametrize(
@@ -220,3 +220,14 @@ def test_invalid_counts_and_instruments() -> None:
         nf.generate(3, batch_rows=0)
     with pytest.raises(ValueError, match="'stop' must be greater than 'start'"):
         Instrument(start=2000.0, stop=1000.0)
+
+
+def test_append_requires_the_same_axes_and_roles(tmp_path: Any) -> None:
+    from nirsframe.exceptions import DatasetError
+
+    uri = tmp_path / "a.lance"
+    nf.generate(4, instruments=[SMALL], seed=1, lance_uri=uri)
+    both = nf.generate(4, instruments=[SMALL], seed=2, lance_uri=uri, mode="append")
+    assert both.frame.collect().height == 8
+    with pytest.raises(DatasetError, match="axes or roles differ"):
+        nf.generate(4, seed=3, lance_uri=uri, mode="append")

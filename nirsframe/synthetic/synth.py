@@ -22,14 +22,14 @@ from nirskern.synth import mix_spectra
 
 from nirsframe.axis import SpectralAxis
 from nirsframe.dataset import DatasetRoles
-from nirsframe.generate.bands import component_bands
+from nirsframe.synthetic.bands import component_bands
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import numpy.typing as npt
 
-    from nirsframe.generate.config import GeneratorConfig, Instrument
+    from nirsframe.synthetic.config import GeneratorConfig, Instrument
 
 __all__ = ["BLOCK_SAMPLES", "Plan", "make_block", "pure_spectra"]
 
@@ -211,7 +211,7 @@ def _concentrations(
 def make_block(plan: Plan, block: int, n_samples: int) -> pa.RecordBatch:
     """Rows of samples ``block*BLOCK_SAMPLES ..`` (``n_samples`` of them, at most one block).
 
-    >>> from nirsframe.generate.config import GeneratorConfig
+    >>> from nirsframe.synthetic.config import GeneratorConfig
     >>> make_block(Plan.build(GeneratorConfig(repetitions=2)), 0, 3).num_rows
     6
     """

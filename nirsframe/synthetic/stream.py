@@ -4,8 +4,8 @@ Blocks are computed by a small thread pool (the numba kernel and numpy's normal 
 the GIL) and handed out in order, at most ``2 * threads`` blocks ahead of the consumer; batches
 are then re-cut to ``batch_rows`` rows. Neither setting changes a single byte of the data.
 
->>> from nirsframe.generate.config import GeneratorConfig
->>> from nirsframe.generate.synth import Plan
+>>> from nirsframe.synthetic.config import GeneratorConfig
+>>> from nirsframe.synthetic.synth import Plan
 >>> [b.num_rows for b in iter_batches(Plan.build(GeneratorConfig()), 5, batch_rows=2)]
 [2, 2, 1]
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from nirsframe.generate.synth import BLOCK_SAMPLES, Plan, make_block
+from nirsframe.synthetic.synth import BLOCK_SAMPLES, Plan, make_block
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

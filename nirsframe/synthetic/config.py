@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nirsframe.generate.bands import COMPONENTS
+from nirsframe.synthetic.bands import COMPONENTS
 from nirsframe.operators._base import Params
 
 __all__ = ["DEFAULT_RANGES", "GeneratorConfig", "Instrument"]
