@@ -179,6 +179,6 @@ def plot(records: list[dict[str, Any]], path: Path) -> bool:
     for ax in list(axes.flat)[len(cases) :]:
         ax.set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
     return True

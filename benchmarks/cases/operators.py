@@ -176,6 +176,7 @@ REFERENCES: dict[str, Ref] = {
     "arpls": Ref(
         "pybaselines", {"lam": 1e5}, lambda x, p: _rows("pybaselines.whittaker", "arpls", x, p)
     ),
+    "beads": Ref("pybaselines", {}, lambda x, p: _rows("pybaselines.misc", "beads", x, p)),
     "modpoly": Ref(
         "pybaselines",
         {"poly_order": 2},

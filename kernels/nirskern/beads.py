@@ -2,10 +2,13 @@
 
 The baseline is modelled as the low-pass part of ``y - x``, where the signal ``x`` and its first
 two differences are sparse. ``B A⁻¹`` is a zero-phase high-pass filter of order ``2 filter_type``
-(``A``, ``B`` banded, half-bandwidth ``filter_type``). Each iteration solves the symmetric
-positive definite banded system ``(BᵀB + A Λ A) u = d``, ``x = A u`` (``Λ`` = the 5-band
-majoriser of the penalties) with the banded Cholesky of :mod:`nirskern.whittaker`; pybaselines
-uses a general banded LU there, which differs only in rounding. Computations are float64.
+(``A``, ``B`` banded, half-bandwidth ``filter_type``). Each iteration solves the
+banded system ``(BᵀB + A Λ A) u = d``, ``x = A u`` (``Λ`` = the 5-band majoriser of the
+penalties) by LU with partial pivoting, the operations of LAPACK ``gbtf2``/``gbtrs`` that
+pybaselines reaches through ``scipy.linalg.solve_banded``: the system is symmetric positive
+definite in exact arithmetic but not numerically for ``filter_type >= 2`` (``A`` is then nearly
+singular), where a Cholesky factorisation breaks down. Solves with ``A`` use its banded Cholesky
+factor (pybaselines: ``solveh_banded``). Computations are float64.
 
 References
 ----------

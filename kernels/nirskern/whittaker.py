@@ -4,8 +4,10 @@ Each spectrum ``y`` gets a baseline ``z`` solving ``(W + lam DᵀD) z = W y`` wi
 loop. ``D`` is the ``diff_order`` finite-difference matrix, so the system is symmetric positive
 definite and banded with ``diff_order`` sub-diagonals; it is solved here by a banded Cholesky
 factorisation (the same factorisation as LAPACK ``pbtrf``, which pybaselines reaches through
-``scipy.linalg.solveh_banded``). Every spectrum is computed in float64 whatever its input dtype;
-work arrays are allocated once per call and reused across spectra and iterations.
+``scipy.linalg.solveh_banded``), with the same operations in the same order, so the rounding
+follows pybaselines'. ``diff_order=2`` (pentadiagonal, the default) has an unrolled solver.
+Every spectrum is computed in float64 whatever its input dtype; work arrays are allocated once
+per call and reused across spectra and iterations.
 
 Band storage used throughout ("row storage"): ``band[i, t] = M[i, i - t]`` for
 ``t = 0..m``, so the entries of one row of the lower triangle are contiguous in memory.

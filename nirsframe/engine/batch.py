@@ -1,0 +1,207 @@
+"""One callable that turns an Arrow batch of spectra into an Arrow batch of predictions.
+
+Every engine applies a fitted chain through :class:`ChainPredictor`, so the local streaming
+writer and the Ray actors run the same code on each row. The predictor is built from the
+chain's *plain data* (:func:`chain_payload`: dicts of JSON parameters and numeric ndarrays),
+never from a pickled estimator: that payload is what Ray ships to its actors (a PLS chain is
+tens of kilobytes of arrays instead of hundreds of a pickled estimator), and the rebuilt chain
+is checked against the run's recorded chain hash before it predicts anything.
+
+Examples
+--------
+>>> import numpy as np, pyarrow as pa
+>>> from nirsframe.operators import StandardNormalVariate
+>>> from nirsframe.models.pls import PLS
+>>> from nirsframe.workspace import FittedChain
+>>> rng = np.random.default_rng(0)
+>>> X, y = rng.normal(size=(20, 8)), rng.normal(size=20)
+>>> snv = StandardNormalVariate().fit(X)
+>>> chain = FittedChain.from_estimators([snv], PLS(n_components=2).fit(snv.transform(X), y))
+>>> predictor = ChainPredictor(chain_payload(chain), chain.content_hash(), n_points=8)
+>>> spectra = pa.FixedSizeListArray.from_arrays(pa.array(X.ravel()), 8)
+>>> out = predictor(pa.table({"spectra": spectra, "_rowaddr": pa.array(range(20), pa.uint64())}))
+>>> out.column_names
+['row_address', 'sample_id', 'y_true', 'y_pred']
+>>> bool(np.array_equal(out["y_pred"].to_numpy(), chain.predict(X)))
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from nirsframe._bridge import series_to_matrix
+from nirsframe.exceptions import SpectralShapeError, WorkspaceError
+from nirsframe.workspace.chain import ChainStep, FittedChain
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy.typing as npt
+
+    from nirsframe.operators._base import SpectralOperator
+
+__all__ = [
+    "ROW_ADDRESS",
+    "ChainPredictor",
+    "chain_from_payload",
+    "chain_payload",
+    "output_schema",
+]
+
+#: The Lance row-address column both engines read alongside the spectra.
+ROW_ADDRESS = "_rowaddr"
+_WARM_ROWS = 4  # rows of the warm-up probe: enough to compile every kernel signature once
+
+
+def chain_payload(chain: FittedChain) -> dict[str, Any]:
+    """The chain as plain data: ``{"steps": [...], "model": {...} | None}`` of dicts + ndarrays.
+
+    >>> from nirsframe.workspace import FittedChain
+    >>> chain_payload(FittedChain(()))
+    {'steps': [], 'model': None}
+    """
+
+    def step(s: ChainStep) -> dict[str, Any]:
+        return {
+            "op": s.op,
+            "params": dict(s.params),
+            "arrays": {k: np.asarray(v) for k, v in s.arrays.items()},
+            "scalars": dict(s.scalars),
+        }
+
+    return {
+        "steps": [step(s) for s in chain.steps],
+        "model": step(chain.model) if chain.model is not None else None,
+    }
+
+
+def chain_from_payload(payload: Mapping[str, Any]) -> FittedChain:
+    """Inverse of :func:`chain_payload`.
+
+    >>> chain_from_payload({"steps": [], "model": None}).steps
+    ()
+    """
+
+    def step(d: Mapping[str, Any]) -> ChainStep:
+        return ChainStep(d["op"], d["params"], d.get("arrays", {}), d.get("scalars", {}))
+
+    model = payload.get("model")
+    return FittedChain(
+        tuple(step(d) for d in payload["steps"]), None if model is None else step(model)
+    )
+
+
+def output_schema(n_outputs: int) -> pa.Schema:
+    """Schema of the predictions: row address, sample id, true value, prediction(s).
+
+    One model output gives a float64 ``y_pred``; several give a ``fixed_size_list`` of them.
+
+    >>> output_schema(1).names
+    ['row_address', 'sample_id', 'y_true', 'y_pred']
+    """
+    if n_outputs < 1:
+        msg = f"'n_outputs' must be a positive integer; got {n_outputs!r}"
+        raise WorkspaceError(msg)
+    pred = pa.float64() if n_outputs == 1 else pa.list_(pa.float64(), n_outputs)
+    return pa.schema(
+        [
+            pa.field("row_address", pa.uint64(), nullable=False),
+            pa.field("sample_id", pa.string()),
+            pa.field("y_true", pa.float64()),
+            pa.field("y_pred", pred),
+        ]
+    )
+
+
+class ChainPredictor:
+    """Arrow batch in, Arrow table of predictions out, for one fitted chain.
+
+    Parameters
+    ----------
+    payload
+        :func:`chain_payload` of the chain (plain dicts and ndarrays).
+    chain_hash
+        The run's recorded chain hash; the rebuilt chain must hash to it.
+    n_points
+        Width of the spectra (the warm-up probe compiles kernels for it).
+    spectra_column, id_column, target_column
+        Source columns; ``id_column`` and ``target_column`` may be ``None`` (null output).
+
+    Notes
+    -----
+    Construction rebuilds the operators and the model once and runs them on a small probe,
+    so numba kernels are compiled (or loaded from the cache) before the first real batch.
+    Rows are independent: a row's prediction does not depend on the batch it came in.
+    """
+
+    def __init__(
+        self,
+        payload: Mapping[str, Any],
+        chain_hash: str,
+        *,
+        n_points: int,
+        spectra_column: str = "spectra",
+        id_column: str | None = None,
+        target_column: str | None = None,
+    ) -> None:
+        chain = chain_from_payload(payload)
+        digest = chain.content_hash()
+        if digest != chain_hash:
+            msg = f"the chain shipped to the predictor hashes to {digest}, not {chain_hash}"
+            raise WorkspaceError(msg)
+        if chain.model is None:
+            msg = "the run's chain has no model: nothing to predict"
+            raise WorkspaceError(msg)
+        self.spectra_column = spectra_column
+        self.id_column = id_column
+        self.target_column = target_column
+        self.n_points = int(n_points)
+        self._ops: list[SpectralOperator] = chain.operators()
+        self._model: Any = chain.build_model()
+        # Warm-up: compile every kernel on a probe of the real width (float64, as predict uses).
+        probe = np.linspace(0.1, 1.0, _WARM_ROWS * self.n_points).reshape(_WARM_ROWS, -1)
+        self.n_outputs = self._predict(probe).shape[1]
+        self.schema = output_schema(self.n_outputs)
+
+    def _predict(self, x: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+        # The same arithmetic as FittedChain.predict (float64 input, operators in order, model),
+        # with the operators and model built once instead of per call.
+        out: npt.NDArray[Any] = np.asarray(x, dtype=np.float64)
+        for op in self._ops:
+            out = op.transform(out)
+        pred = np.asarray(self._model.predict(out), dtype=np.float64)
+        return pred.reshape(x.shape[0], -1)
+
+    def __call__(self, batch: pa.Table | pa.RecordBatch) -> pa.Table:
+        """Predictions for every row of ``batch`` (same row order)."""
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        n = table.num_rows
+        spectra = pl.Series(self.spectra_column, table.column(self.spectra_column))
+        x, _ = series_to_matrix(spectra)
+        if x.shape[1] != self.n_points:
+            msg = f"spectra have {x.shape[1]} points; the chain was fitted on {self.n_points}"
+            raise SpectralShapeError(msg)
+        pred = self._predict(x) if n else np.empty((0, self.n_outputs))
+        if self.n_outputs == 1:
+            y_pred: pa.Array = pa.array(pred[:, 0], pa.float64())
+        else:
+            flat = pa.array(np.ascontiguousarray(pred).reshape(-1), pa.float64())
+            y_pred = pa.FixedSizeListArray.from_arrays(flat, self.n_outputs)
+        columns = [
+            table.column(ROW_ADDRESS).cast(pa.uint64()),
+            self._optional(table, self.id_column, pa.string()),
+            self._optional(table, self.target_column, pa.float64()),
+            y_pred,
+        ]
+        return pa.Table.from_arrays(columns, schema=self.schema)
+
+    @staticmethod
+    def _optional(table: pa.Table, column: str | None, dtype: pa.DataType) -> Any:
+        if column is None:
+            return pa.nulls(table.num_rows, dtype)
+        return table.column(column).cast(dtype)
