@@ -158,7 +158,14 @@ REFERENCES: dict[str, Ref] = {
     ),
     "mean_center": Ref("sklearn", {}, _scaler(with_std=False)),
     "autoscale": Ref("sklearn", {}, _scaler(with_std=True)),
-    "to_absorbance": Ref("numpy", {}, lambda x, p: -np.log10(x), input="reflectance"),
+    "reflectance_to_absorbance": Ref("numpy", {}, lambda x, p: -np.log10(x), input="reflectance"),
+    "absorbance_to_reflectance": Ref("numpy", {}, lambda x, p: np.power(x.dtype.type(10), -x)),
+    "log": Ref("numpy", {"offset": 0.0}, lambda x, p: np.log(x + p["offset"]), input="reflectance"),
+    "percent_to_fraction": Ref("numpy", {}, lambda x, p: x / 100),
+    "fraction_to_percent": Ref("numpy", {}, lambda x, p: x * 100),
+    "pareto": Ref(
+        "numpy", {"ddof": 0}, lambda x, p: (x - x.mean(0)) / np.sqrt(x.std(0, ddof=p["ddof"]))
+    ),
     "kubelka_munk": Ref("numpy", {}, lambda x, p: (1 - x) ** 2 / (2 * x), input="reflectance"),
     "asls": Ref(
         "pybaselines",

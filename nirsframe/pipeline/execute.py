@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -15,6 +15,8 @@ from nirsframe.pipeline.tree import Contexts, PrefixCache
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import numpy.typing as npt
 
     from nirsframe.dataset import SpectralDataset
     from nirsframe.pipeline.candidates import Candidate
@@ -49,6 +51,60 @@ def split_rows(
     return np.flatnonzero(is_train), np.flatnonzero(is_test)
 
 
+def sample_folds(
+    splitter: Any,
+    samples: npt.NDArray[Any],
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.float64],
+    groups: npt.NDArray[Any] | None,
+) -> npt.NDArray[np.int64]:
+    """Folds over physical samples (mean spectrum and target per sample), mapped to their rows:
+    no sample has repetitions in both the training and the validation rows of a fold."""
+    uniq, inverse = np.unique(samples, return_inverse=True)
+    counts = np.bincount(inverse).astype(np.float64)
+    x_mean = np.zeros((uniq.size, x.shape[1]))
+    np.add.at(x_mean, inverse, x)
+    x_mean /= counts[:, np.newaxis]
+    y_mean = np.bincount(inverse, weights=y) / counts
+    g = None
+    if groups is not None:
+        first = np.zeros(uniq.size, dtype=np.int64)
+        first[inverse[::-1]] = np.arange(inverse.size)[::-1]
+        g = groups[first]
+    per_sample = np.asarray(splitter.folds(uniq.size, y=y_mean, x=x_mean, groups=g), dtype=np.int64)
+    folds: npt.NDArray[np.int64] = per_sample[inverse]
+    return folds
+
+
+def add_aggregated_metrics(
+    ranking: pl.DataFrame,
+    oof: pl.DataFrame,
+    tests: pl.DataFrame,
+    samples: pl.DataFrame | None,
+    aggregate: Literal["mean", "median"],
+) -> pl.DataFrame:
+    """``rmsecv_agg`` and ``rmsep_agg``: RMSE of the per-sample aggregated predictions."""
+    if samples is None:
+        msg = "aggregating repetitions needs an id column to join predictions to samples"
+        raise DatasetError(msg)
+    agg = pl.col("y_pred").mean() if aggregate == "mean" else pl.col("y_pred").median()
+
+    def per_variant(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        if frame.height == 0:
+            return pl.DataFrame(schema={"variant": pl.Int64, name: pl.Float64})
+        grouped = (
+            frame.join(samples, on="sample_id", how="left")
+            .group_by("variant", "_rep")
+            .agg(agg, pl.col("y").first())
+        )
+        return grouped.group_by("variant").agg(
+            ((pl.col("y_pred") - pl.col("y")) ** 2).mean().sqrt().alias(name)
+        )
+
+    out = ranking.join(per_variant(oof.drop_nulls("y_pred"), "rmsecv_agg"), on="variant", how="left")
+    return out.join(per_variant(tests, "rmsep_agg"), on="variant", how="left")
+
+
 def execute(
     dataset: SpectralDataset,
     variants: Sequence[Candidate],
@@ -58,14 +114,21 @@ def execute(
     name: str = "search",
     train_values: Sequence[str] | None = None,
     test_values: Sequence[str] | None = None,
+    aggregate: Literal["mean", "median"] = "mean",
 ) -> SearchResult:
     """Cross-validate every variant on the training rows, refit, score the test rows, rank.
 
-    Rows whose target is missing are left out (their count is in ``result.extra``).
+    Rows whose target is missing are left out (their count is in ``result.extra``). With a
+    ``repetition`` role (rows sharing its value are scans of one physical sample), folds keep a
+    sample's repetitions together, and the ranking gains ``rmsecv_agg`` / ``rmsep_agg``: the
+    metrics of the per-sample ``aggregate`` of the predictions.
     """
     roles = dataset.roles
     group_column = getattr(splitter, "column", None) or roles.group
-    cols = [c for c in (roles.id, dataset.spectra_column, target, roles.split, group_column) if c]
+    rep = roles.repetition
+    cols = [
+        c for c in (roles.id, dataset.spectra_column, target, roles.split, group_column, rep) if c
+    ]
     df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
     n_before = df.height
     df = df.filter(pl.col(target).is_not_null() & pl.col(target).cast(pl.Float64).is_not_nan())
@@ -81,9 +144,13 @@ def execute(
     ids = df[roles.id].cast(pl.String).to_numpy() if roles.id else np.arange(df.height).astype(str)
     train, test = split_rows(df, roles.split, train_values=train_values, test_values=test_values)
     groups = df[group_column].to_numpy()[train] if group_column else None
-    folds = np.asarray(
-        splitter.folds(train.shape[0], y=y[train, 0], x=x[train], groups=groups), dtype=np.int64
-    )
+    if rep is None:
+        folds = np.asarray(
+            splitter.folds(train.shape[0], y=y[train, 0], x=x[train], groups=groups),
+            dtype=np.int64,
+        )
+    else:
+        folds = sample_folds(splitter, df[rep].to_numpy()[train], x[train], y[train, 0], groups)
     contexts = Contexts(train, folds)
     cache = PrefixCache(x, dataset.axis, contexts, y)
     preds, skipped = run_variants(cache, variants, y)
@@ -92,6 +159,9 @@ def execute(
         msg = f"no variant could run: {reasons}"
         raise DatasetError(msg)
     ranking, oof, tests, by_id = build_result(name, target, preds, y, ids, train, folds, test)
+    if rep is not None:
+        samples = df.select(pl.col(roles.id).cast(pl.String).alias("sample_id"), pl.col(rep).alias("_rep")) if roles.id else None
+        ranking = add_aggregated_metrics(ranking, oof, tests, samples, aggregate)
     return SearchResult(
         name=name,
         target=target,

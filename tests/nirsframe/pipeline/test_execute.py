@@ -153,3 +153,39 @@ def test_tecator_reproduces_the_plain_pls_baseline_and_search_beats_it() -> None
     best = execute(ds, candidates, **kw).best  # type: ignore[arg-type]
     assert best["rmsep"] < raw["rmsep"]
     assert best["rmsecv"] < raw["rmsecv"]
+
+
+def test_repetitions_stay_together_and_are_aggregated() -> None:
+    n_samples, reps = 15, 3
+    x0 = synthetic_spectra(n_samples, 60, seed=5)
+    y0 = x0[:, 10:20].sum(axis=1)
+    rng = np.random.default_rng(0)
+    x = np.repeat(x0, reps, axis=0) + rng.normal(0, 1e-3, (n_samples * reps, 60))
+    df = pl.DataFrame(
+        {
+            "sample_id": [f"r{i}" for i in range(n_samples * reps)],
+            "sample": np.repeat(np.arange(n_samples), reps),
+            "spectra": x,
+            "y": np.repeat(y0, reps),
+        }
+    )
+    roles = DatasetRoles(id="sample_id", targets=("y",), repetition="sample")
+    ds = SpectralDataset(df.lazy(), {"spectra": SpectralAxis.index(60)}, roles)
+    res = execute(ds, variants(3), target="y", splitter=parse_split({"venetian": {"n_splits": 5}}))
+    folds = res.oof.filter(pl.col("variant") == 0).join(df.select("sample_id", "sample"), on="sample_id")
+    per_sample = folds.group_by("sample").agg(pl.col("fold").n_unique())
+    assert per_sample["fold"].max() == 1  # every sample's repetitions share one fold
+    # Venetian over the 15 physical samples (not over the 45 rows): sample i -> fold i mod 5.
+    assert folds.group_by("sample").agg(pl.col("fold").first()).sort("sample")["fold"].to_list() == [
+        i % 5 for i in range(n_samples)
+    ]
+    assert {"rmsecv_agg", "rmsep_agg"} <= set(res.ranking.columns)
+    row = res.ranking.row(0, named=True)
+    manual = (
+        res.oof.filter(pl.col("variant") == row["variant"])
+        .join(df.select("sample_id", "sample"), on="sample_id")
+        .group_by("sample")
+        .agg(pl.col("y_pred").mean(), pl.col("y").first())
+    )
+    expected = float(np.sqrt(((manual["y_pred"] - manual["y"]) ** 2).mean()))
+    assert row["rmsecv_agg"] == pytest.approx(expected, rel=1e-12)
