@@ -165,7 +165,10 @@ def plot(records: list[dict[str, Any]], path: Path) -> bool:
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.8 * rows), squeeze=False)
     for ax, case in zip(axes.flat, cases, strict=False):
         # nirsframe first, so it has the same colour in every panel.
-        items = sorted(series[case].items(), key=lambda kv: ("nirs" not in kv[0][0], kv[0]))
+        items = sorted(
+            series[case].items(),
+            key=lambda kv: (not kv[0][0].startswith(("nirsframe", "nirskern")), kv[0]),
+        )
         for (impl, dtype), pts in items:
             pts.sort()
             ax.plot(
