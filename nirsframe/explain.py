@@ -563,6 +563,7 @@ def explain(
     n_repeats: int = 5,
     seed: int = 0,
     max_samples: int = 1000,
+    importance: bool = True,
     shap: bool = True,
     chain: FittedChain | None = None,
     dataset: SpectralDataset | None = None,
@@ -603,6 +604,7 @@ def explain(
         n_repeats=n_repeats,
         seed=seed,
         max_samples=max_samples,
+        importance=importance,
         shap=shap,
         run_id=run_id,
     )

@@ -280,13 +280,21 @@ def _beads(
     w1 = np.zeros(n + 1)  # weights of |Δx|, zero past the end
     w2 = np.zeros(n + 2)  # weights of |Δ²x|
     up2 = np.zeros(n + 1)  # pybaselines' superdiagonal of D2ᵀW2D2 (column storage)
-    # Band products run over fixed offset ranges on zero-padded copies (no bound tests in
-    # the inner loops): Λ rows at lam[ft + k], A rows at a_pad[hm + k].
-    lam = np.zeros((n + 2 * ft, 5))  # Λ, full band storage: lam[ft + k, o + 2] = Λ[k, k + o]
-    a_pad = np.zeros((n + 2 * hm, 2 * ft + 1))
-    a_pad[hm : hm + n] = a_full
-    al = np.zeros((n, 2 * hm + 1))  # A Λ, full band storage (half-bandwidth ft + 2)
-    m_row = np.zeros(2 * mm + 1)
+    # The band products run in diagonal storage (one contiguous row per diagonal, zero-padded
+    # ends), so that their inner loops run over all points with no bound tests and vectorise:
+    # lam[q, ft + k] = Λ[k, k + q - 2], a_d[s + ft, hm + k] = A[k, k + s],
+    # al[o + hm, i] = (A Λ)[i, i + o], m_d[o + mm, i] = M[i, i + o], btb_d likewise.
+    lam = np.zeros((5, n + 2 * ft))
+    a_d = np.zeros((2 * ft + 1, n + 2 * hm))
+    for s in range(2 * ft + 1):
+        for k in range(n):
+            a_d[s, hm + k] = a_full[k, s]
+    btb_d = np.zeros((4 * ft + 1, n))
+    for o in range(4 * ft + 1):
+        for k in range(n):
+            btb_d[o, k] = btb_full[k, o]
+    al = np.zeros((2 * hm + 1, n))
+    m_d = np.zeros((2 * mm + 1, n))
     ab = np.zeros((n, 3 * mm + 1))  # BᵀB + A Λ A in LU column storage (see lu_banded)
     ipiv = np.zeros(n, dtype=np.int64)
     kv = 2 * mm
@@ -346,34 +354,32 @@ def _beads(
                 main2 = -(u2 + up2[k] + l2 + l2_1)
                 ax = abs(xs[k])
                 gamma = gamma_factor / ax if ax > eps_0 else gamma_factor / eps_0
-                row = ft + k
-                lam[row, 2] = lam_1 * -(u1 + l1) + lam_2 * main2 + gamma
-                lam[row, 3] = lam_1 * l1 + lam_2 * l2_1 if k < n - 1 else 0.0
-                lam[row, 4] = lam_1 * 0.0 + lam_2 * l2 if k < n - 2 else 0.0
+                col = ft + k
+                lam[2, col] = lam_1 * -(u1 + l1) + lam_2 * main2 + gamma
+                lam[3, col] = lam_1 * l1 + lam_2 * l2_1 if k < n - 1 else 0.0
+                lam[4, col] = lam_1 * 0.0 + lam_2 * l2 if k < n - 2 else 0.0
                 if k >= 1:
-                    lam[row, 1] = lam[row - 1, 3]
+                    lam[1, col] = lam[3, col - 1]
                 if k >= 2:
-                    lam[row, 0] = lam[row - 2, 4]
+                    lam[0, col] = lam[4, col - 2]
             # A Λ, then (A Λ) A + BᵀB as pybaselines associates them; out-of-range terms are
-            # zeros of the padded bands.
-            for i in range(n):
-                for o in range(2 * hm + 1):
-                    al[i, o] = 0.0
-                for sa in range(2 * ft + 1):
-                    av = a_full[i, sa]
-                    for q in range(5):
-                        al[i, sa + q] += av * lam[i + sa, q]
-            for i in range(n):
-                for o in range(2 * mm + 1):
-                    m_row[o] = 0.0
-                for sl in range(2 * hm + 1):
-                    lv = al[i, sl]
-                    for q in range(2 * ft + 1):
-                        m_row[sl + q] += lv * a_pad[i + sl, q]
-                for o in range(4 * ft + 1):
-                    m_row[o + 2] += btb_full[i, o]
-                for o in range(max(-mm, -i), min(mm, n - 1 - i) + 1):
-                    ab[i + o, kv - o] = m_row[o + mm]
+            # products with the zero padding.
+            al[:, :] = 0.0
+            for sa in range(2 * ft + 1):
+                for q in range(5):
+                    for i in range(n):
+                        al[sa + q, i] += a_d[sa, hm + i] * lam[q, i + sa]
+            m_d[:, :] = 0.0
+            for sl in range(2 * hm + 1):
+                for q in range(2 * ft + 1):
+                    for i in range(n):
+                        m_d[sl + q, i] += al[sl, i] * a_d[q, i + sl]
+            for o in range(4 * ft + 1):
+                for i in range(n):
+                    m_d[o + 2, i] += btb_d[o, i]
+            for o in range(-mm, mm + 1):
+                for i in range(max(0, -o), min(n, n - o)):
+                    ab[i + o, kv - o] = m_d[o + mm, i]
             for c in range(n):
                 for t in range(mm):
                     ab[c, t] = 0.0

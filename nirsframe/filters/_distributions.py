@@ -121,9 +121,9 @@ def _solve_beta(q: float, a: float, b: float) -> float:
             lo = x
         else:
             hi = x
-        step = f / math.exp(_beta_log_pdf(x, a, b))
-        new = x - step
-        if not lo < new < hi:  # Newton left the bracket (flat or steep CDF): bisect instead
+        pdf = math.exp(_beta_log_pdf(x, a, b))
+        new = x - f / pdf if pdf > 0.0 else -1.0
+        if not lo < new < hi:  # Newton left the bracket (flat, steep or underflowing pdf): bisect
             new = 0.5 * (lo + hi)
         if abs(new - x) <= 4e-16 * max(new, 1e-300) or hi - lo <= 4e-16 * hi:
             return new
