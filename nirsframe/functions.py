@@ -10,6 +10,7 @@
 [-1.2247, 0.0, 1.2247]
 """
 
+from nirsframe.models.selection import cars, mcuve, vip_selection
 from nirsframe.operators.augmentation import (
     additive_noise,
     band_masking,
@@ -51,6 +52,7 @@ __all__ = [
     "autoscale",
     "band_masking",
     "beads",
+    "cars",
     "crop",
     "derivative",
     "detrend",
@@ -65,6 +67,7 @@ __all__ = [
     "linear_drift",
     "local_snv",
     "log",
+    "mcuve",
     "mean_center",
     "mixup",
     "modpoly",
@@ -86,6 +89,7 @@ __all__ = [
     "snip",
     "snv",
     "spike_noise",
+    "vip_selection",
     "wavelength_shift",
     "wavelength_stretch",
     "wavelet",

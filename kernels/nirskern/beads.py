@@ -265,8 +265,8 @@ def _beads(
 ) -> None:
     n_rows, n = x.shape
     ft = (a_full.shape[1] - 1) // 2
-    hm = ft + 2  # half-bandwidth of D A
-    mm = 2 * ft + 2  # sub-diagonals of A D A
+    hm = ft + 2  # half-bandwidth of A Λ
+    mm = 2 * ft + 2  # half-bandwidth of A Λ A (kl = ku of the LU)
     y = np.empty(n)
     parab = np.zeros(n)
     d = np.empty(n)
@@ -279,7 +279,7 @@ def _beads(
     d2 = np.zeros(max(n - 2, 1))
     w1 = np.zeros(n + 1)  # weights of |Δx|, zero past the end
     w2 = np.zeros(n + 2)  # weights of |Δ²x|
-    up2 = np.zeros(n + 1)  # pybaselines' superdiagonal of D2ᵀW2D2 (column storage)
+    up2 = np.zeros(n + 1)  # up2[c] = (D2ᵀW2D2)[c - 1, c] as pybaselines computes it
     # The band products run in diagonal storage (one contiguous row per diagonal, zero-padded
     # ends), so that their inner loops run over all points with no bound tests and vectorise:
     # lam[q, ft + k] = Λ[k, k + q - 2], a_d[s + ft, hm + k] = A[k, k + s],
@@ -382,7 +382,7 @@ def _beads(
                     ab[i + o, kv - o] = m_d[o + mm, i]
             for c in range(n):
                 for t in range(mm):
-                    ab[c, t] = 0.0
+                    ab[c, t] = 0.0  # row-interchange fill-in starts at zero
             for j in range(n):
                 u[j] = d[j]
             # pybaselines solves this system with scipy's solve_banded (pivoted LU), which

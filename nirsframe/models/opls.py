@@ -221,9 +221,7 @@ class OPLS(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return arrays
 
     @classmethod
-    def from_fitted(
-        cls, params: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
-    ) -> OPLS:
+    def from_fitted(cls, params: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]) -> OPLS:
         """Rebuild a fitted model from its parameters and :meth:`fitted_arrays`.
 
         >>> m = OPLS(0).fit([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], [1.0, 2.0, 4.0])

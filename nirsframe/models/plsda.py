@@ -129,9 +129,7 @@ class PLSDA(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """
         return self._scores(X, n_components)
 
-    def decision_function(
-        self, X: npt.ArrayLike, n_components: int | None = None
-    ) -> Float64Array:
+    def decision_function(self, X: npt.ArrayLike, n_components: int | None = None) -> Float64Array:
         """Scores: ``(N, n_classes)`` indicators, or for 2 classes ``(N,)`` score minus cut-off.
 
         The binary value is positive exactly when ``classes_[1]`` is predicted.

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from nirskern.pls import pls_cv, pls_fit
 from pydantic import Field
+from sklearn.utils.validation import check_is_fitted
 
 from nirsframe._bridge import map_spectra
 from nirsframe.axis import SpectralAxis
@@ -41,7 +42,7 @@ from nirsframe.operators._base import (
 from nirsframe.operators.registry import register_operator
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import numpy.typing as npt
     import polars as pl
@@ -56,8 +57,6 @@ __all__ = [
     "mcuve",
     "vip_selection",
 ]
-
-Float64Array = "npt.NDArray[np.float64]"
 
 
 # -- shared helpers ------------------------------------------------------------------------------
@@ -102,7 +101,14 @@ def _venetian_folds(n: int, n_folds: int) -> npt.NDArray[np.int64]:
     return np.arange(n, dtype=np.int64) % min(n_folds, n)
 
 
-def vip_scores(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], n_components: int) -> Any:
+def _smallest_training_fold(n: int, n_folds: int) -> int:
+    # The largest venetian-blind validation block has ceil(n / k) rows.
+    return n - -(-n // min(n_folds, n))
+
+
+def vip_scores(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], n_components: int
+) -> npt.NDArray[np.float64]:
     """Variable importance in projection of a PLS model fitted on ``x`` and ``y``.
 
     ``VIP_j = sqrt(P · Σ_a SS_a (w_ja / ‖w_a‖)² / Σ_a SS_a)`` with ``SS_a = q_a² t_aᵀt_a`` the
@@ -122,7 +128,8 @@ def vip_scores(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], n_compone
     used = (norms > 0) & (ss > 0)  # components after rank exhaustion are zero columns
     wn = w[:, used] / norms[used]
     p = x.shape[1]
-    return np.sqrt(p * (wn**2 @ ss[used]) / np.sum(ss[used]))
+    vip: npt.NDArray[np.float64] = np.sqrt(p * (wn**2 @ ss[used]) / np.sum(ss[used]))
+    return vip
 
 
 class _Selector(SpectralOperator):
@@ -141,6 +148,7 @@ class _Selector(SpectralOperator):
 
     def get_support(self) -> npt.NDArray[np.bool_]:
         """The boolean mask of kept points (scikit-learn's selector API)."""
+        check_is_fitted(self, "is_fitted_")
         return np.asarray(self.support_, dtype=np.bool_)
 
     def to_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
@@ -170,7 +178,7 @@ class _Selector(SpectralOperator):
 
     @classmethod
     def from_fitted(
-        cls, params: Any, arrays: Any
+        cls, params: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
     ) -> SpectralOperator:
         """Rebuild from parameters and arrays; ``support_`` must be a mask of the input width."""
         op = super().from_fitted(params, arrays)
@@ -369,15 +377,14 @@ class CompetitiveAdaptiveReweightedSampling(_Selector):
             # Enforced elimination: the m largest weights survive (stable order for ties).
             order = np.argsort(-weight, kind="stable")[:m]
             survivors, w_surv = kept[order], weight[order]
-            if w_surv.sum() > 0:
-                probs = w_surv / w_surv.sum()
-            else:
-                probs = np.full(m, 1.0 / m)
+            mass = w_surv.sum()
+            probs = w_surv / mass if mass > 0 else np.full(m, 1.0 / m)
             # Adaptive reweighted sampling: m weighted draws with replacement.
             drawn = np.unique(rng.choice(m, size=m, replace=True, p=probs))
             kept = np.sort(survivors[drawn])
             subsets.append(kept)
-            comps_cv = _n_components(params.n_components, n - n // min(params.n_folds, n), kept.size)
+            n_train = _smallest_training_fold(n, params.n_folds)
+            comps_cv = _n_components(params.n_components, n_train, kept.size)
             rmsecv[i - 1] = _cv_rmse(xx[:, kept], yy, folds, comps_cv)
         best = int(np.argmin(rmsecv))  # the first minimum: the larger subset on ties
         support = np.zeros(p, dtype=np.bool_)
@@ -510,7 +517,7 @@ class MonteCarloUninformativeVariableElimination(_Selector):
     ) -> int:
         n, p = xx.shape
         folds = _venetian_folds(n, params.n_folds)
-        n_train = n - -(-n // min(params.n_folds, n))  # smallest training fold
+        n_train = _smallest_training_fold(n, params.n_folds)
         # About 20 sizes, geometric: selection curves change fastest for few points.
         sizes = np.unique(np.round(np.geomspace(1, p, num=min(p, 20))).astype(np.int64))
         scores = []

@@ -5,6 +5,11 @@
 15
 """
 
+from nirsframe.models.selection import (
+    CompetitiveAdaptiveReweightedSampling,
+    MonteCarloUninformativeVariableElimination,
+    VipSelection,
+)
 from nirsframe.operators._base import Params, SpectralOperator
 from nirsframe.operators.augmentation import (
     AdditiveNoise,
@@ -65,6 +70,7 @@ __all__ = [
     "Augmentation",
     "Autoscale",
     "BandMasking",
+    "CompetitiveAdaptiveReweightedSampling",
     "Beads",
     "Crop",
     "Derivative",
@@ -82,6 +88,7 @@ __all__ = [
     "Logarithm",
     "MeanCenter",
     "Mixup",
+    "MonteCarloUninformativeVariableElimination",
     "ModifiedPolynomial",
     "MovingAverage",
     "MultiplicativeNoise",
@@ -104,6 +111,7 @@ __all__ = [
     "SpectralOperator",
     "SpikeNoise",
     "StandardNormalVariate",
+    "VipSelection",
     "WavelengthShift",
     "WavelengthStretch",
     "Wavelet",

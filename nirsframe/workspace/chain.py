@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
 
+from nirsframe._bridge import series_to_matrix
 from nirsframe.exceptions import InvalidParameterError, WorkspaceError
 
 if TYPE_CHECKING:
@@ -262,6 +264,44 @@ class FittedChain:
             msg = "this chain has no model; use transform()"
             raise WorkspaceError(msg)
         return _predict(model, self.transform(x))
+
+    def to_expr(self, column: str | pl.Expr = "spectra") -> pl.Expr:
+        """The whole chain as one elementwise Polars expression: spectra in, ``y_pred`` out.
+
+        Operators and model are rebuilt once, outside the expression; each batch of rows goes
+        through every step in memory (one read of the spectra, no intermediate columns), so the
+        streaming engine predicts in bounded memory.
+
+        >>> import numpy as np, polars as pl
+        >>> from nirsframe.operators import StandardNormalVariate
+        >>> from sklearn.linear_model import Ridge
+        >>> X, y = np.random.default_rng(0).normal(size=(10, 5)), np.arange(10.0)
+        >>> snv = StandardNormalVariate().fit(X)
+        >>> chain = FittedChain.from_estimators([snv], Ridge().fit(snv.transform(X), y))
+        >>> out = pl.DataFrame({"spectra": X}).select(chain.to_expr("spectra"))
+        >>> bool(np.allclose(out["y_pred"].to_numpy(), chain.predict(X)))
+        True
+        """
+        ops = self.operators()
+        model = self.build_model()
+        if model is None:
+            msg = "this chain has no model; use transform()"
+            raise WorkspaceError(msg)
+        expr = pl.col(column) if isinstance(column, str) else column
+
+        def batch(s: pl.Series) -> pl.Series:
+            x, nulls = series_to_matrix(s)
+            if x.shape[0] == 0:
+                return pl.Series("y_pred", [], dtype=pl.Float64)
+            for op in ops:
+                x = op.transform(x)
+            pred = np.asarray(_predict(model, x), dtype=np.float64).reshape(x.shape[0], -1)[:, 0]
+            out = pl.Series("y_pred", pred)
+            if nulls is not None:
+                out = out.scatter(np.flatnonzero(nulls), None)
+            return out
+
+        return expr.map_batches(batch, return_dtype=pl.Float64, is_elementwise=True).alias("y_pred")
 
     # -- storage ----------------------------------------------------------------------------
     def to_members(self) -> dict[str, bytes]:
