@@ -34,3 +34,8 @@ __all__ = [
     *functions.__all__,
 ]
 del _namespace
+
+# The Python surface (search, replay, explain, report, sessions, retraining).
+from nirsframe.api import explain, predict, report, retrain, run, session  # noqa: E402
+
+__all__ += ["explain", "predict", "report", "retrain", "run", "session"]

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from nirsframe.pipeline.candidates import Candidate
     from nirsframe.pipeline.result import SearchResult
     from nirsframe.pipeline.spec import Pipeline
+    from nirsframe.workspace.store import DatasetRef
 
 DEFAULT_SPLIT = {"kfold": {"n_splits": 5}}
 
@@ -111,9 +112,16 @@ def record(
     duration_s: float | None = None,
     train_values: Sequence[str] | None = None,
     test_values: Sequence[str] | None = None,
+    dataset_ref: DatasetRef | None = None,
+    operation: str = "run",
+    origin: Mapping[str, Any] | None = None,
 ) -> str:
-    """Ingest the dataset, store the run (metrics, predictions, best chain); return the run id."""
-    ref = ws.ingest(dataset, dataset_name or spec.name)
+    """Ingest the dataset, store the run (metrics, predictions, best chain); return the run id.
+
+    ``dataset_ref`` skips the ingest (the caller already stored ``dataset``); ``operation``
+    and ``origin`` are recorded as is (``nf.retrain`` names the run it retrains).
+    """
+    ref = dataset_ref or ws.ingest(dataset, dataset_name or spec.name)
     best = result.best
     chain = fit_best(
         dataset,
@@ -156,6 +164,8 @@ def record(
         chain=chain,
         run_id=result.run_id,
         duration_s=duration_s,
+        operation=operation,
+        origin=origin,
     )
     result.run_id = record_.run_id
     return record_.run_id
@@ -213,3 +223,10 @@ def predict(
 def _label(row: Mapping[str, Any]) -> str:
     n = f"({row['n_components']})" if row["n_components"] is not None else ""
     return f"{row['preprocessing']} | {row['model']}{n}"
+
+
+# The user's surface beyond search and replay (imported last: these modules use the above).
+from nirsframe.explain import explain  # noqa: E402
+from nirsframe.report import report  # noqa: E402
+from nirsframe.retrain import retrain  # noqa: E402
+from nirsframe.session import session  # noqa: E402

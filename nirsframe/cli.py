@@ -373,3 +373,45 @@ def generate(
             f"wrote {summary['rows']} spectra to {summary['uri']} (version {summary['version']}) "
             f"in {summary['seconds']} s ({summary['spectra_per_minute']} spectra/min)"
         )
+
+
+@app.command("predict-lance")
+def predict_lance_cmd(
+    workspace: WorkspaceOpt,
+    run_id: Annotated[str, typer.Option("--run", help="Run id whose fitted chain predicts.")],
+    source: Annotated[str, typer.Option("--source", "-s", help="Lance source URI (nirsframe-written).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Lance target URI (created when absent).")],
+    engine: Annotated[str, typer.Option(help="local (stream here) or ray (needs nirsframe[ray]).")] = "local",
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address, e.g. auto or ray://head:10001.")] = None,
+    source_version: Annotated[str | None, typer.Option(help="Source version number or tag (default: latest).")] = None,
+    mode: Annotated[str, typer.Option(help="append or overwrite when the target exists.")] = "append",
+    batch_rows: Annotated[int, typer.Option(help="Rows per batch.")] = 8192,
+    storage_option: Annotated[list[str] | None, typer.Option(help="Lance storage option KEY=VALUE (repeatable), for both ends.")] = None,
+    as_json: JsonOpt = False,  # noqa: FBT002
+    quiet: QuietOpt = False,  # noqa: FBT002
+) -> None:
+    """Predict a Lance dataset with a run's chain, committing ONE new version of the target."""
+    from nirsframe.engine import predict_lance
+
+    options: dict[str, str] = {}
+    for item in storage_option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(f"--storage-option must be KEY=VALUE; got {item!r}")
+        options[key] = value
+    version: int | str | None = source_version
+    if source_version is not None and source_version.isdigit():
+        version = int(source_version)
+    try:
+        new = predict_lance(
+            workspace, run_id, source, out, engine=engine, ray_address=ray_address,  # type: ignore[arg-type]
+            source_version=version, mode=mode, batch_rows=batch_rows,  # type: ignore[arg-type]
+            storage_options=options or None,
+        )  # fmt: skip
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps({"uri": out, "version": new, "engine": engine}))
+    elif not quiet:
+        console.print(f"predictions committed to {out} as version {new} ({engine} engine)")

@@ -168,7 +168,7 @@ def _fig_residuals(plt: Any, preds: pl.DataFrame, target: str) -> Figure:
             ax.scatter(p, y - p, s=16, alpha=0.7, color=color, edgecolor="white", linewidth=0.4,
                        label=f"{name} (sd {np.std(y - p, ddof=1):.3f})")  # fmt: skip
     ax.axhline(0.0, color="0.3", lw=1)
-    ax.set(xlabel=f"Predicted {target}", ylabel=f"Residual (observed − predicted) {target}",
+    ax.set(xlabel=f"Predicted {target}", ylabel=f"Residual {target} (observed − predicted)",
            title="Residuals")  # fmt: skip
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, fontsize=9)
@@ -180,7 +180,7 @@ def _fig_rmsecv(plt: Any, ranking: pl.DataFrame, best: dict[str, Any]) -> Figure
     curves = ranking.filter(pl.col("n_components").is_not_null()).sort("n_components")
     if curves.height == 0:
         return None
-    fig, ax = plt.subplots(figsize=(8, 4.4))
+    fig, ax = plt.subplots(figsize=(10, 4.4))
     groups = curves.partition_by(["preprocessing", "model"], as_dict=True, maintain_order=True)
     cmap = plt.get_cmap("tab10")
     for i, ((pre, model), f) in enumerate(sorted(groups.items(), key=lambda kv: str(kv[0]))):
@@ -207,7 +207,7 @@ def _fig_spectra(
     raw, z = x[rows], chain.transform(x[rows])
     norm = plt.Normalize(float(y.min()), float(y.max()))
     cmap = plt.get_cmap("viridis")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     steps = " → ".join(e.steps) if e.steps else "none"
     for ax, data, wl, title in (
         (axes[0], raw, e.wavelength, "Raw spectra"),
@@ -220,8 +220,8 @@ def _fig_spectra(
     axes[0].set_ylabel("Signal (as stored)")
     axes[1].set_ylabel("Preprocessed signal")
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    fig.colorbar(sm, ax=axes, label=target, fraction=0.03, pad=0.02)
-    fig.suptitle(f"{len(rows)} of {x.shape[0]} spectra, coloured by {target}", fontsize=10, y=1.0)
+    fig.colorbar(sm, ax=axes, label=target, fraction=0.03, pad=0.01)
+    fig.suptitle(f"{len(rows)} of {x.shape[0]} labelled spectra, coloured by {target}", fontsize=10)
     return fig
 
 
@@ -321,9 +321,10 @@ def report(
                         _png(_fig_coef(plt, e))))  # fmt: skip
 
     esc = html.escape
+    names = {"rmsecv": "RMSECV", "r2cv": "R²CV", "rmsep": "RMSEP", "r2p": "R²P"}
     summary = ", ".join(
-        f"{k.upper()} {best_row[k]:.4g}"
-        for k in ("rmsecv", "r2cv", "rmsep", "r2p")
+        f"{names[k]} {best_row[k]:.4g}"
+        for k in names
         if best_row.get(k) is not None
     )
     ref = record.dataset

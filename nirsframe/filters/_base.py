@@ -87,12 +87,12 @@ class OutlierFilter(ABC, Generic[P]):
         """Whether :meth:`fit` (or :meth:`from_fitted`) has set the learned state."""
         return all(hasattr(self, a) for a in self.fitted_attributes)
 
-    def fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None = None) -> Self:  # noqa: N803
+    def fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None = None) -> Self:
         """Learn the filter's state (centre, loadings, threshold...) from the TRAINING rows only."""
         self._fit(X, y)
         return self
 
-    def score(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None = None) -> FilterScores:  # noqa: N803
+    def score(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None = None) -> FilterScores:
         """Statistic, training threshold and outlier mask for any rows; never refits."""
         if not self.is_fitted:
             msg = f"this {type(self).__name__} instance is not fitted yet; call 'fit' first"
@@ -124,15 +124,15 @@ class OutlierFilter(ABC, Generic[P]):
         return obj
 
     @abstractmethod
-    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:  # noqa: N803
+    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:
         """Set every attribute of ``fitted_attributes`` (including ``threshold_``)."""
 
     @abstractmethod
-    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:  # noqa: N803
+    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:
         """The statistic of each row (NaN where the row cannot be judged)."""
 
 
-def as_matrix(X: npt.ArrayLike | None, owner: str, *, training: bool) -> Matrix:  # noqa: N803
+def as_matrix(X: npt.ArrayLike | None, owner: str, *, training: bool) -> Matrix:
     """``X`` as a 2-D float64 array; training rows must be finite (other rows may hold NaN)."""
     if X is None:
         msg = f"{owner} needs spectra; got X=None"
@@ -165,7 +165,9 @@ def as_target(
         msg = f"{owner}: 'y' must be 1-D (one target); got shape {arr.shape}"
         raise DatasetError(msg)
     if n_rows is not None and arr.shape[0] != n_rows:
-        msg = f"{owner}: 'X' and 'y' have different numbers of rows; got {n_rows} and {arr.shape[0]}"
+        msg = (
+            f"{owner}: 'X' and 'y' have different numbers of rows; got {n_rows} and {arr.shape[0]}"
+        )
         raise DatasetError(msg)
     if training and not np.isfinite(arr).all():
         bad = np.flatnonzero(~np.isfinite(arr))

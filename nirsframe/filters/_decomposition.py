@@ -17,7 +17,7 @@ __all__ = ["LatentFit", "fit_pca", "fit_pls"]
 
 @dataclass(frozen=True)
 class LatentFit:
-    """Training centre, score rotation ``R`` (scores ``T = (X - mean) @ R``) and score sums of squares.
+    """Training centre, score rotation ``R`` (``T = (X - mean) @ R``) and score sums of squares.
 
     ``singular_values`` holds every singular value of the centred training matrix (PCA only; the
     residual ones give the Q-residual limit).
@@ -46,7 +46,7 @@ def _rank_tol(x: Matrix, s0: float) -> float:
 
 
 def fit_pca(x: Matrix, n_components: int, owner: str) -> LatentFit:
-    """PCA of the mean-centred training spectra by a thin SVD (loadings = right singular vectors)."""
+    """PCA of the mean-centred training spectra by thin SVD (loadings = right singular vectors)."""
     n, p = x.shape
     _check_components(n_components, n, p, owner)
     mean = x.mean(axis=0)

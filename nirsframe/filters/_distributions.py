@@ -1,9 +1,10 @@
 """Quantiles of the F and normal distributions without scipy (scalar, float64).
 
-scipy is not a runtime dependency, so the F quantile is computed here through its relation to the
-Beta distribution: if ``B ~ Beta(d1/2, d2/2)`` then ``F = (d2 * B) / (d1 * (1 - B))``. The regularized
-incomplete beta function is evaluated with the modified Lentz continued fraction and inverted by a
-bracketed Newton iteration; tests compare against ``scipy.stats.f.ppf`` to ``rtol=1e-10``.
+scipy is not a runtime dependency, so the F quantile is computed here through its relation to
+the Beta distribution: if ``B ~ Beta(d1/2, d2/2)`` then ``F = (d2 * B) / (d1 * (1 - B))``. The
+regularized incomplete beta function is evaluated with the modified Lentz continued fraction and
+inverted by a bracketed Newton iteration; tests compare against ``scipy.stats.f.ppf``
+to ``rtol=1e-10``.
 
 >>> round(f_ppf(0.95, 3, 20), 10)
 3.0983912121

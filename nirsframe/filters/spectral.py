@@ -19,7 +19,7 @@ principal component analysis. *Technometrics* 21(3), 341-349.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 import numpy as np
 from pydantic import Field
@@ -74,7 +74,7 @@ def hotelling_t2_limit(n_components: int, n_samples: int, alpha: float) -> float
     Examples
     --------
     >>> round(hotelling_t2_limit(3, 50, 0.95), 6)
-    8.850911
+    8.764813
     """
     a, n = n_components, n_samples
     return a * (n - 1) / (n - a) * f_ppf(alpha, a, n - a)
@@ -86,12 +86,13 @@ def jackson_mudholkar_limit(residual_eigenvalues: npt.ArrayLike, alpha: float) -
     With ``theta_i = sum_j lambda_j^i`` (i = 1, 2, 3), ``h0 = 1 - 2 theta1 theta3 / (3 theta2^2)``
     and ``z`` the standard-normal quantile at ``alpha``::
 
-        Q_alpha = theta1 * (z sqrt(2 theta2 h0^2) / theta1 + 1 + theta2 h0 (h0 - 1) / theta1^2)^(1/h0)
+        Q_alpha = theta1 * (z sqrt(2 theta2 h0^2) / theta1 + 1
+                            + theta2 h0 (h0 - 1) / theta1^2) ^ (1 / h0)
 
     Examples
     --------
     >>> round(jackson_mudholkar_limit([1.0] * 10, 0.95), 4)
-    18.2593
+    18.2918
     """
     lam = np.asarray(residual_eigenvalues, dtype=np.float64)
     theta1, theta2, theta3 = (float((lam**i).sum()) for i in (1, 2, 3))
@@ -118,7 +119,7 @@ class _LatentFilter(OutlierFilter[P]):
         self.mean_ = fit.mean
         self.rotation_ = fit.rotation
 
-    def _scores(self, X: npt.ArrayLike | None) -> tuple[Matrix, Matrix]:  # noqa: N803
+    def _scores(self, X: npt.ArrayLike | None) -> tuple[Matrix, Matrix]:
         """Centred rows and their scores (NaN rows stay NaN)."""
         x = as_matrix(X, self.owner, training=False)
         if x.shape[1] != self.mean_.shape[0]:
@@ -174,7 +175,7 @@ class HotellingT2(_LatentFilter[HotellingT2Params]):
         "threshold_",
     )
 
-    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:  # noqa: N803
+    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:
         x = as_matrix(X, self.owner, training=True)
         a = self.params.n_components
         fit = fit_pca(x, a, self.owner)
@@ -183,9 +184,9 @@ class HotellingT2(_LatentFilter[HotellingT2Params]):
         self.eigenvalues_ = fit.score_ss / (n - 1)
         self.threshold_ = hotelling_t2_limit(a, n, self.params.alpha)
 
-    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:  # noqa: N803
+    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:
         _, t = self._scores(X)
-        return (t**2 / self.eigenvalues_).sum(axis=1)
+        return cast("FloatVector", (t**2 / self.eigenvalues_).sum(axis=1))
 
 
 class QResiduals(_LatentFilter[QResidualsParams]):
@@ -223,7 +224,7 @@ class QResiduals(_LatentFilter[QResidualsParams]):
     uses: ClassVar[Literal["X", "y", "X+y"]] = "X"
     fitted_attributes: ClassVar[tuple[str, ...]] = ("mean_", "rotation_", "theta_", "threshold_")
 
-    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:  # noqa: N803
+    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:
         x = as_matrix(X, self.owner, training=True)
         a = self.params.n_components
         fit = fit_pca(x, a, self.owner)
@@ -241,10 +242,10 @@ class QResiduals(_LatentFilter[QResidualsParams]):
         self.theta_ = np.array([(lam**i).sum() for i in (1, 2, 3)])
         self.threshold_ = jackson_mudholkar_limit(lam, self.params.alpha)
 
-    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:  # noqa: N803
+    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:
         xc, t = self._scores(X)
         resid = xc - t @ self.rotation_.T
-        return (resid**2).sum(axis=1)
+        return cast("FloatVector", (resid**2).sum(axis=1))
 
 
 class Leverage(_LatentFilter[LeverageParams]):
@@ -291,7 +292,7 @@ class Leverage(_LatentFilter[LeverageParams]):
         "threshold_",
     )
 
-    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:  # noqa: N803
+    def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:
         x = as_matrix(X, self.owner, training=True)
         a = self.params.n_components
         if self.params.method == "pls":
@@ -305,6 +306,6 @@ class Leverage(_LatentFilter[LeverageParams]):
         self.n_train_ = float(n)
         self.threshold_ = self.params.k * (a + 1) / n
 
-    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:  # noqa: N803
+    def _statistic(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> FloatVector:
         _, t = self._scores(X)
-        return 1.0 / self.n_train_ + (t**2 / self.score_ss_).sum(axis=1)
+        return cast("FloatVector", 1.0 / self.n_train_ + (t**2 / self.score_ss_).sum(axis=1))

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from nirskern.pls import pls_fit
 from pydantic import Field
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nirsframe.exceptions import InvalidParameterError
@@ -42,7 +42,7 @@ class OplsParams(Params):
     n_components: int = Field(1, ge=1, description="predictive components")
 
 
-class OPLS(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+class OPLS(TransformerMixin, RegressorMixin, BaseEstimator):  # type: ignore[misc]
     """OPLS regression of one response: y-orthogonal variation removed, then PLS.
 
     On the mean-centred training spectra ``X`` and response ``y``, the predictive weight is

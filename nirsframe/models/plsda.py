@@ -134,6 +134,7 @@ class PLSDA(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
         The binary value is positive exactly when ``classes_[1]`` is predicted.
         """
+        check_is_fitted(self, "classes_")
         scores = self._scores(X, n_components)
         if self.classes_.size == 2:
             cut = 0.5 if self.threshold is None else float(self.threshold)
@@ -148,6 +149,7 @@ class PLSDA(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         as :meth:`predict` does. For two classes they are ``sigmoid(2 * decision_function)``,
         which equals the softmax when no threshold is set and follows the threshold otherwise.
         """
+        check_is_fitted(self, "classes_")
         scores = self._scores(X, n_components)
         if self.classes_.size == 2:
             cut = 0.5 if self.threshold is None else float(self.threshold)
@@ -162,6 +164,7 @@ class PLSDA(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, X: npt.ArrayLike, n_components: int | None = None) -> npt.NDArray[Any]:
         """Class labels: the largest indicator, or the binary threshold rule."""
+        check_is_fitted(self, "classes_")
         if self.classes_.size == 2:
             positive = self.decision_function(X, n_components) > 0
             return np.asarray(self.classes_[positive.astype(np.intp)])

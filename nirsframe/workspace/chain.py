@@ -50,7 +50,11 @@ __all__ = [
 
 CHAIN_FORMAT_VERSION = 1
 #: nirsframe models a chain may name, as ``module:Class`` (never imported from stored text).
-NIRSFRAME_MODELS: dict[str, str] = {"pls": "nirsframe.models.pls:PLS"}
+NIRSFRAME_MODELS: dict[str, str] = {
+    "pls": "nirsframe.models.pls:PLS",
+    "plsda": "nirsframe.models.plsda:PLSDA",
+    "opls": "nirsframe.models.opls:OPLS",
+}
 #: scikit-learn estimators whose learned state is plain numbers and arrays.
 SKLEARN_MODELS: dict[str, str] = {
     "sklearn.LinearRegression": "sklearn.linear_model:LinearRegression",

@@ -1,0 +1,830 @@
+"""Convert a nirs4all pipeline file (JSON or YAML) into a nirsframe pipeline spec.
+
+nirs4all writes a pipeline as a list of steps, or as ``{"name": ..., "pipeline": [...]}``. A step
+is a class path (``"nirs4all.operators.transforms.StandardNormalVariate"``), a class dict
+(``{"class": ..., "params": {...}}``), a keyword step (``{"model": ...}``,
+``{"y_processing": ...}``, ``{"split": ...}``, ``{"preprocessing": ...}``) or a generator
+(``_or_``, ``_range_``... with ``pick``/``arrange``/``count``/``_seed_``, and the step-level
+``{"model": ..., "_range_": [...], "param": "n_components"}`` sweep). Class paths may use the
+public module (``sklearn.preprocessing.MinMaxScaler``) or the internal one nirs4all writes when
+it canonicalises (``sklearn.preprocessing._data.MinMaxScaler``).
+
+The supported subset maps onto nirsframe steps with :data:`OPERATOR_RULES`,
+:data:`Y_RULES`, :data:`SPLIT_RULES` and the model rules below. Parameters are renamed, and
+nirs4all defaults that differ from nirsframe's are written out so the imported step computes
+the same thing (``SavitzkyGolay`` smooths with ``polyorder=3`` by default, nirsframe's
+``savgol`` with 2). Anything else -- charts, ``branch``/``merge``, augmentation, fine-tuning,
+unknown classes, or parameters without an equivalent -- is collected, and a single
+:class:`~nirsframe.exceptions.SpecError` lists every one with its place in the file and why.
+
+>>> spec = convert_nirs4all(
+...     {
+...         "pipeline": [
+...             {"class": "nirs4all.operators.transforms.StandardNormalVariate"},
+...             {"class": "sklearn.model_selection.KFold", "params": {"n_splits": 5}},
+...             {"model": {"class": "sklearn.cross_decomposition.PLSRegression",
+...                        "params": {"n_components": 8}}},
+...         ]
+...     },
+...     target="octane",
+... )
+>>> spec["split"], spec["steps"]
+({'kfold': {'n_splits': 5}}, [{'snv': {}}, {'model': {'pls': {'n_components': 8, 'scale': True}}}])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nirsframe.exceptions import SpecError
+from nirsframe.models.sklearn_models import ALLOWED_MODULES
+from nirsframe.pipeline.spec import RESERVED_KEYWORDS, load_pipeline
+
+__all__ = [
+    "OPERATOR_RULES",
+    "SKLEARN_OPERATOR_RULES",
+    "SPLIT_RULES",
+    "Y_RULES",
+    "OpRule",
+    "convert_nirs4all",
+]
+
+
+class _Unsupported(Exception):
+    """A step or value without a nirsframe equivalent; the message is the reason."""
+
+
+# -- mapping rules --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OpRule:
+    """How one nirs4all/scikit-learn class maps onto a nirsframe step.
+
+    Parameters
+    ----------
+    name
+        nirsframe name: an operator, a ``y_processing`` method, a splitter or a model.
+    rename
+        nirs4all parameter name -> nirsframe name (kept names map onto themselves).
+    defaults
+        nirs4all defaults (nirsframe names) written out because nirsframe's differ.
+    fixed
+        nirs4all parameter -> the values nirsframe reproduces; they are dropped from the output,
+        any other value is reported as unsupported.
+    ignored
+        nirs4all parameters without effect on the result (``copy``...), dropped.
+    constant
+        Parameters always written (``deriv: 2`` for ``SecondDerivative``).
+    """
+
+    name: str
+    rename: Mapping[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    fixed: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    ignored: frozenset[str] = frozenset({"copy"})
+    constant: Mapping[str, Any] = field(default_factory=dict)
+
+    def convert(self, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+        """nirsframe parameters for the nirs4all ``params`` (raises ``_Unsupported``)."""
+        out: dict[str, Any] = {}
+        for key, value in params.items():
+            if key in self.ignored:
+                continue
+            if key in self.fixed:
+                if _has_generator(value):
+                    msg = f"{what} parameter {key!r} cannot be swept by a generator in nirsframe"
+                    raise _Unsupported(msg)
+                if not any(_same(value, ok) for ok in self.fixed[key]):
+                    allowed = " or ".join(repr(v) for v in self.fixed[key])
+                    msg = (
+                        f"{what} with {key}={value!r} has no nirsframe equivalent "
+                        f"(only {key}={allowed} is reproduced)"
+                    )
+                    raise _Unsupported(msg)
+                continue
+            if key not in self.rename:
+                known = sorted({*self.rename, *self.fixed})
+                hint = f"; mapped parameters: {', '.join(known)}" if known else ""
+                msg = f"{what} parameter {key!r} has no nirsframe equivalent{hint}"
+                raise _Unsupported(msg)
+            out[self.rename[key]] = value
+        for key, value in self.defaults.items():
+            out.setdefault(key, value)
+        out.update(self.constant)
+        return out
+
+
+def _keep(*names: str) -> dict[str, str]:
+    return {n: n for n in names}
+
+
+_BASELINE = ("lam", "p", "lam_1", "max_iter", "tol", "diff_order")
+
+#: nirs4all (and scikit-learn) transformers -> nirsframe operators, by class name.
+OPERATOR_RULES: dict[str, OpRule] = {
+    # scatter correction
+    "StandardNormalVariate": OpRule(
+        "snv",
+        rename=_keep("ddof"),
+        fixed={"axis": (1, -1), "with_mean": (True,), "with_std": (True,)},
+    ),
+    "RobustStandardNormalVariate": OpRule(
+        # nirs4all's k=1.4826 vs nirsframe's 1/Phi^-1(3/4)=1.482602...: 1.5e-6 relative.
+        "rnv",
+        fixed={"axis": (1, -1), "with_center": (True,), "with_scale": (True,), "k": (1.4826,)},
+    ),
+    # nirs4all's MSC ignores ``scale`` (kept for signature compatibility only).
+    "MultiplicativeScatterCorrection": OpRule("msc", ignored=frozenset({"copy", "scale"})),
+    # smoothing and derivatives (scipy savgol_filter, mode="interp", on both sides)
+    "SavitzkyGolay": OpRule(
+        "savgol",
+        rename=_keep("window_length", "polyorder", "deriv", "delta"),
+        defaults={"polyorder": 3},
+    ),
+    "Gaussian": OpRule(
+        "gaussian", rename=_keep("order", "sigma"), defaults={"order": 2, "sigma": 1}
+    ),
+    "Derivate": OpRule(
+        "derivative", rename={"order": "deriv"}, fixed={"delta": (1,), "axis": (1, -1)}
+    ),
+    "FirstDerivative": OpRule(
+        "derivative",
+        rename=_keep("edge_order"),
+        fixed={"delta": (1,)},
+        defaults={"edge_order": 2},
+        constant={"deriv": 1},
+    ),
+    "SecondDerivative": OpRule(
+        "derivative",
+        rename=_keep("edge_order"),
+        fixed={"delta": (1,)},
+        defaults={"edge_order": 2},
+        constant={"deriv": 2},
+    ),
+    "NorrisWilliams": OpRule("norris_williams", rename=_keep("gap", "segment", "deriv", "delta")),
+    # baselines (nirs4all passes its parameters to pybaselines, as nirsframe's operators do)
+    "Detrend": OpRule("detrend", fixed={"bp": (0,)}),  # scipy.signal.detrend: linear, per row
+    "Baseline": OpRule("mean_center"),  # subtracts the training mean spectrum
+    "ASLSBaseline": OpRule("asls", rename=_keep(*_BASELINE)),
+    "AirPLS": OpRule("airpls", rename=_keep(*_BASELINE)),
+    "ArPLS": OpRule("arpls", rename=_keep(*_BASELINE), defaults={"lam": 1e6}),
+    "IASLS": OpRule("iasls", rename=_keep(*_BASELINE)),
+    "ModPoly": OpRule(
+        "modpoly", rename=_keep("poly_order", "max_iter", "tol"), defaults={"poly_order": 5}
+    ),
+    "IModPoly": OpRule(
+        "imodpoly", rename=_keep("poly_order", "max_iter", "tol"), defaults={"poly_order": 5}
+    ),
+    "SNIP": OpRule(
+        "snip",
+        rename=_keep("max_half_window", "decreasing", "smooth_half_window"),
+        defaults={"max_half_window": 40, "decreasing": True},
+    ),
+    "RollingBall": OpRule(
+        "rolling_ball",
+        rename=_keep("half_window", "smooth_half_window"),
+        defaults={"half_window": 50},
+    ),
+    "BEADS": OpRule("beads", rename=_keep("lam_0", "lam_1", "lam_2", "max_iter", "tol")),
+    # signal conversions (nirs4all clips R at min_value=1e-8 before the log; same on valid data)
+    "ReflectanceToAbsorbance": OpRule(
+        "reflectance_to_absorbance",
+        fixed={"percent": (False,)},
+        ignored=frozenset({"copy", "min_value"}),
+    ),
+    "PercentToFraction": OpRule("percent_to_fraction"),
+    "FractionToPercent": OpRule("fraction_to_percent"),
+}
+#: nirs4all's shorthand aliases of the classes above.
+_ALIASES = {
+    "SNV": "StandardNormalVariate",
+    "RNV": "RobustStandardNormalVariate",
+    "MSC": "MultiplicativeScatterCorrection",
+    "EMSC": "ExtendedMultiplicativeScatterCorrection",
+}
+#: scikit-learn transformers on X -> nirsframe operators.
+SKLEARN_OPERATOR_RULES: dict[str, OpRule] = {
+    # column autoscaling with the population std, as nirsframe's 'autoscale' (ddof=0)
+    "StandardScaler": OpRule("autoscale", fixed={"with_mean": (True,), "with_std": (True,)}),
+}
+
+#: Classes whose ``AreaNormalization(method=...)`` maps onto ``normalize(norm=...)``.
+_AREA_METHODS = {"abs_sum": "l1", "trapz": "area"}
+#: pybaselines method names of ``PyBaselineCorrection`` -> nirsframe operators (same params).
+_PYBASELINES = {
+    m: m for m in ("asls", "iasls", "airpls", "arpls", "modpoly", "imodpoly", "snip", "beads")
+} | {"rolling_ball": "rolling_ball"}
+
+#: Why well-known nirs4all classes are not imported (beyond "unknown class").
+_KNOWN_UNSUPPORTED = {
+    "Haar": "nirs4all's Haar is a one-level DWT detail band resampled to the input width; "
+    "nirsframe's 'haar' returns multi-level coefficients",
+    "Wavelet": "nirs4all's Wavelet is a one-level DWT detail band resampled to the input width; "
+    "nirsframe's 'wavelet' returns multi-level coefficients",
+    "CropTransformer": "it crops by column index; nirsframe's 'crop' takes axis values "
+    "(write {crop: {lower: ..., upper: ...}} in wavelength units)",
+    "ResampleTransformer": "it resamples to a number of points by index; use nirsframe's "
+    "'resample' with target axis values",
+    "LocalStandardNormalVariate": "its edges pad the spectrum ('reflect') while nirsframe's "
+    "'local_snv' shifts the window inward, so edge points differ",
+    "Normalize": "it scales columns (L2 or global min-max); nirsframe's 'normalize' scales "
+    "each spectrum",
+    "SimpleScale": "it is column-wise min-max scaling, which nirsframe has no operator for",
+    "MinMaxScaler": "column-wise min-max scaling of X has no nirsframe operator (use "
+    "'autoscale' or 'mean_center'); as y_processing it maps to 'minmax'",
+    "ExtendedMultiplicativeScatterCorrection": "nirs4all's EMSC model (polynomial in the "
+    "column index, optional scaling) is not verified equal to nirsframe's 'emsc'",
+    "OSC": "nirs4all's OSC (method='dosc', autoscaled X) is not verified equal to "
+    "nirsframe's 'osc' (Fearn's direct OSC on centred X)",
+    "EPO": "nirsframe's 'epo' needs explicit difference spectra",
+    "LogTransform": "its auto_offset shifts each dataset by a data-dependent amount",
+    "KubelkaMunk": "it detects percent data automatically and clips at epsilon",
+    "ToAbsorbance": "its source detection and clipping are data dependent; use "
+    "ReflectanceToAbsorbance",
+    "FromAbsorbance": "its target detection is data dependent",
+}
+
+#: Target processors (``y_processing``), by class name.
+Y_RULES: dict[str, OpRule] = {
+    "MinMaxScaler": OpRule(
+        "minmax", rename=_keep("feature_range"), ignored=frozenset({"copy", "clip"})
+    ),
+    "StandardScaler": OpRule("standard", rename=_keep("with_mean", "with_std")),
+}
+
+#: Splitters, by class name (scikit-learn and nirs4all).
+SPLIT_RULES: dict[str, OpRule] = {
+    "KFold": OpRule("kfold", rename=_keep("n_splits", "shuffle", "random_state")),
+    "GroupKFold": OpRule("group_kfold", rename=_keep("n_splits", "shuffle", "random_state")),
+    "LeaveOneOut": OpRule("loo"),
+    # sklearn's ShuffleSplit defaults: n_splits=10, test_size=0.1; nirsframe's 'random' is one set.
+    "ShuffleSplit": OpRule(
+        "random",
+        rename=_keep("test_size", "random_state"),
+        fixed={"n_splits": (1,)},
+        defaults={"test_size": 0.1, "random_state": None},
+        ignored=frozenset({"train_size"}),
+    ),
+    # nirs4all's Kennard-Stone and SPXY are deterministic: random_state has no effect.
+    "KennardStoneSplitter": OpRule(
+        "kennard_stone",
+        rename=_keep("test_size"),
+        defaults={"test_size": 0.25},
+        fixed={"pca_components": (None,), "metric": ("euclidean",)},
+        ignored=frozenset({"random_state"}),
+    ),
+    "SPXYSplitter": OpRule(
+        "spxy",
+        rename=_keep("test_size"),
+        defaults={"test_size": 0.25},
+        fixed={"pca_components": (None,), "metric": ("euclidean",)},
+        ignored=frozenset({"random_state"}),
+    ),
+}
+
+#: scikit-learn's PLSRegression -> nirsframe's exact kernel PLS (same centring and ``scale``).
+_PLS_RULE = OpRule(
+    "pls", rename=_keep("n_components", "scale"), defaults={"n_components": 2, "scale": True},
+    ignored=frozenset({"copy", "max_iter", "tol"}),  # NIPALS convergence settings
+)  # fmt: skip
+
+_SPLIT_MODULES = ("sklearn.model_selection", "nirs4all.operators.splitters")
+_CHARTS = frozenset({"chart_2d", "chart_3d", "fold_chart", "chart_fold", "y_chart", "chart_y"})
+_GENERATORS = frozenset(
+    {"_or_", "_range_", "_log_range_", "_grid_", "_zip_", "_chain_", "_sample_", "_cartesian_"}
+)
+_STEP_GENERATORS = frozenset({"_or_", "_chain_"})
+_MODIFIERS = {"count": "count", "pick": "pick", "arrange": "arrange", "_seed_": "seed"}
+_UNSUPPORTED_MODIFIERS = frozenset(
+    {"then_pick", "then_arrange", "_weights_", "_mutex_", "_requires_", "_depends_on_",
+     "_exclude_", "_tags_", "_metadata_"}
+)  # fmt: skip
+_NOTES = frozenset({"_comment", "description", "comment"})
+_TOP_IGNORED = frozenset({"description", "has_generators", "num_configurations", "_comment"})
+
+_KEYWORD_REASONS = {
+    "branch": "branching pipelines are not supported yet (a nirsframe variant is one chain)",
+    "merge": "branch merging is not supported yet",
+    "merge_sources": "multi-source merging is not supported yet",
+    "merge_predictions": "prediction merging (stacking) is not supported yet",
+    "source_branch": "per-source branches are not supported yet",
+    "feature_augmentation": "feature augmentation (preprocessings side by side) is not "
+    "supported yet; compare them as alternatives with '_or_'",
+    "sample_augmentation": "sample augmentation is not supported yet",
+    "concat_transform": "concatenated transforms are not supported yet",
+    "finetune_params": "Optuna fine-tuning is not supported; sweep parameters with generators "
+    "such as {'_range_': [1, 20]}",
+    "train_params": "training parameters (neural models) are not supported",
+    "exclude": "sample exclusion steps are not supported yet",
+    "tag": "sample tagging steps are not supported yet",
+    "rep_to_sources": "repetition handling steps are not supported yet",
+    "rep_to_pp": "repetition handling steps are not supported yet",
+    "rep_fusion": "repetition handling steps are not supported yet",
+}
+
+
+# -- small helpers --------------------------------------------------------------------------------
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same kind (``True`` is not ``1`` here)."""
+    return bool(a == b) and isinstance(a, bool) == isinstance(b, bool)
+
+
+def _has_generator(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return any(k in _GENERATORS for k in value) or any(map(_has_generator, value.values()))
+    if isinstance(value, list):
+        return any(map(_has_generator, value))
+    return False
+
+
+def _join(loc: str, part: str | int) -> str:
+    return f"{loc}[{part}]" if isinstance(part, int) else f"{loc}.{part}"
+
+
+def _class_name(path: str) -> tuple[str, str, str]:
+    """``(root, public module, class)`` of a dotted path (``sklearn.x._y.Cls`` -> ``sklearn.x``)."""
+    module, _, cls = path.rpartition(".")
+    parts = module.split(".")
+    public = ".".join(p for p in parts if not p.startswith("_"))
+    return parts[0], public, cls
+
+
+def _numpy_array(value: Any) -> Any:
+    """nirs4all writes ndarray parameters as ``{"class": "numpy.array", "params": {...}}``."""
+    if isinstance(value, Mapping) and value.get("class") == "numpy.array":
+        return list(value.get("params", {}).get("object", []))
+    return value
+
+
+@dataclass
+class _Converter:
+    """One conversion: the issues found so far and the hoisted split."""
+
+    issues: list[str] = field(default_factory=list)
+    split: dict[str, Any] | None = None
+    split_loc: str = ""
+
+    def issue(self, loc: str, reason: str) -> None:
+        self.issues.append(f"{loc}: {reason}")
+
+    # -- values ------------------------------------------------------------------------------
+    def value(self, raw: Any, loc: str) -> Any:
+        """A parameter value with generator modifiers renamed and notes dropped."""
+        raw = _numpy_array(raw)
+        if isinstance(raw, list):
+            return [self.value(v, _join(loc, i)) for i, v in enumerate(raw)]
+        if not isinstance(raw, Mapping):
+            return raw
+        out: dict[str, Any] = {}
+        is_gen = any(k in _GENERATORS for k in raw)
+        for key, item in raw.items():
+            if key in _NOTES:
+                continue
+            if is_gen and key in _UNSUPPORTED_MODIFIERS:
+                msg = f"generator modifier {key!r} is not supported"
+                raise _Unsupported(msg)
+            if key == "_cartesian_":
+                msg = "the '_cartesian_' generator is not supported; use nested '_or_'"
+                raise _Unsupported(msg)
+            name = _MODIFIERS.get(str(key), str(key)) if is_gen else str(key)
+            out[name] = self.value(item, _join(loc, key))
+        return out
+
+    def params(self, raw: Any, loc: str) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            msg = f"'params' must be a mapping; got {raw!r}"
+            raise _Unsupported(msg)
+        return {
+            str(k): self.value(v, _join(loc, str(k))) for k, v in raw.items() if k not in _NOTES
+        }
+
+    # -- classes -----------------------------------------------------------------------------
+    def component(self, raw: Any) -> tuple[str, dict[str, Any]]:
+        """``(class path, raw params)`` of a class path or class dict."""
+        if isinstance(raw, str):
+            return raw, {}
+        if isinstance(raw, Mapping) and isinstance(raw.get("class"), str):
+            extra = [k for k in raw if k not in {"class", "params", *_NOTES}]
+            if extra:
+                msg = f"unexpected keys {extra} next to 'class'"
+                raise _Unsupported(msg)
+            params = raw.get("params") or {}
+            if not isinstance(params, Mapping):
+                msg = f"'params' must be a mapping; got {params!r}"
+                raise _Unsupported(msg)
+            return raw["class"], dict(params)
+        if isinstance(raw, Mapping) and "function" in raw:
+            msg = f"function steps ({raw['function']!r}) are not supported"
+            raise _Unsupported(msg)
+        msg = f"expected a class path or {{class: ..., params: ...}}; got {raw!r}"
+        raise _Unsupported(msg)
+
+    def operator(self, path: str, params: dict[str, Any], loc: str) -> list[dict[str, Any]]:
+        """The nirsframe operator step of a nirs4all or scikit-learn transformer."""
+        del loc
+        root, public, cls = _class_name(path)
+        if root == "sklearn" and public == "sklearn.preprocessing":
+            if cls == "FunctionTransformer" and params.get("func") is None:
+                return []  # nirs4all's IdentityTransformer: no step
+            if cls in SKLEARN_OPERATOR_RULES:
+                return [
+                    {
+                        SKLEARN_OPERATOR_RULES[cls].name: SKLEARN_OPERATOR_RULES[cls].convert(
+                            params, cls
+                        )
+                    }
+                ]
+            if cls in _KNOWN_UNSUPPORTED:
+                msg = f"{cls}: {_KNOWN_UNSUPPORTED[cls]}"
+                raise _Unsupported(msg)
+            msg = f"scikit-learn transformer {path!r} has no nirsframe operator"
+            raise _Unsupported(msg)
+        if not (root == "nirs4all" and public.startswith("nirs4all.operators")):
+            msg = f"unknown or unsupported class {path!r}"
+            raise _Unsupported(msg)
+        name = _ALIASES.get(cls, cls)
+        params = {k: v for k, v in params.items() if k != "copy"}
+        if name == "IdentityTransformer":
+            return []
+        if name == "AreaNormalization":
+            method = params.pop("method", "sum")
+            if params:
+                msg = f"AreaNormalization parameters {sorted(params)} are not mapped"
+                raise _Unsupported(msg)
+            if method not in _AREA_METHODS:
+                msg = (
+                    f"AreaNormalization(method={method!r}) divides by a signed sum, which "
+                    "nirsframe has no operator for ('abs_sum' and 'trapz' are mapped)"
+                )
+                raise _Unsupported(msg)
+            return [{"normalize": {"norm": _AREA_METHODS[method]}}]
+        if name == "PyBaselineCorrection":
+            method = str(params.pop("method", "asls")).lower()
+            if method not in _PYBASELINES:
+                msg_0 = f"pybaselines method {method!r} has no nirsframe operator"
+                raise _Unsupported(msg_0)
+            return [{_PYBASELINES[method]: params}]  # same parameter names (pybaselines')
+        if name == "Resampler":
+            return [self.resampler(params)]
+        if name in _KNOWN_UNSUPPORTED:
+            msg_0 = f"{cls}: {_KNOWN_UNSUPPORTED[name]}"
+            raise _Unsupported(msg_0)
+        if name in OPERATOR_RULES:
+            return [{OPERATOR_RULES[name].name: OPERATOR_RULES[name].convert(params, cls)}]
+        if ".augmentation" in public:
+            msg_0 = f"{cls} is an augmenter; sample augmentation is not supported yet"
+            raise _Unsupported(msg_0)
+        msg_0 = f"unknown or unsupported class {path!r}"
+        raise _Unsupported(msg_0)
+
+    def resampler(self, params: dict[str, Any]) -> dict[str, Any]:
+        target = _numpy_array(params.pop("target_wavelengths", None))
+        method = params.pop("method", "linear")
+        for key, default in (("crop_range", None), ("n_points", None)):
+            if params.pop(key, default) is not None:
+                msg = f"Resampler parameter {key!r} has no nirsframe equivalent"
+                raise _Unsupported(msg)
+        for key in ("fill_value", "bounds_error", "copy"):
+            params.pop(key, None)  # out-of-range handling: nirsframe rejects out-of-range targets
+        if params:
+            msg = f"Resampler parameters {sorted(params)} are not mapped"
+            raise _Unsupported(msg)
+        if target is None:
+            msg = "Resampler without 'target_wavelengths' has no nirsframe equivalent"
+            raise _Unsupported(msg)
+        if method not in ("linear", "cubic"):
+            msg = f"Resampler(method={method!r}): only 'linear' and 'cubic' map"
+            raise _Unsupported(msg)
+        return {"resample": {"target": target, "method": method}}
+
+    def model(self, raw: Any, loc: str) -> dict[str, Any]:
+        path, raw_params = self.component(raw)
+        params = self.params(raw_params, _join(loc, "params"))
+        root, public, cls = _class_name(path)
+        if root == "sklearn" and public == "sklearn.cross_decomposition" and cls == "PLSRegression":
+            return {"model": {"pls": _PLS_RULE.convert(params, "PLSRegression")}}
+        if root == "sklearn" and public in ALLOWED_MODULES:
+            return {"model": {f"{public}.{cls}": params}}
+        if root == "sklearn":
+            allowed = ", ".join(ALLOWED_MODULES)
+            msg = f"model {path!r} is outside nirsframe's allow-list ({allowed})"
+            raise _Unsupported(msg)
+        msg = (
+            f"model {path!r} has no nirsframe equivalent (PLSRegression and "
+            "allow-listed scikit-learn estimators are supported)"
+        )
+        raise _Unsupported(msg)  # fmt: skip
+
+    def y_processing(self, raw: Any, loc: str) -> dict[str, Any]:
+        path, raw_params = self.component(raw)
+        params = self.params(raw_params, _join(loc, "params"))
+        root, public, cls = _class_name(path)
+        rule = Y_RULES.get(cls) if (root, public) == ("sklearn", "sklearn.preprocessing") else None
+        if rule is None:
+            msg = f"y_processing {path!r} is not supported (MinMaxScaler and StandardScaler are)"
+            raise _Unsupported(msg)  # fmt: skip
+        return {"y_processing": {rule.name: rule.convert(params, cls)}}
+
+    def splitter(self, path: str, params: dict[str, Any], loc: str) -> None:
+        _, public, cls = _class_name(path)
+        rule = SPLIT_RULES.get(cls) if public in _SPLIT_MODULES else None
+        if rule is None:
+            msg = (
+                f"splitter {path!r} has no nirsframe equivalent (mapped: {', '.join(SPLIT_RULES)})"
+            )
+            raise _Unsupported(msg)  # fmt: skip
+        if _has_generator(params):
+            msg = "nirsframe does not sweep splitter parameters with generators"
+            raise _Unsupported(msg)
+        converted = {rule.name: rule.convert(params, cls)}
+        if self.split is not None:
+            msg = f"a second split (the first is at {self.split_loc}); nirsframe has one split"
+            raise _Unsupported(msg)
+        self.split, self.split_loc = converted, loc
+
+    @staticmethod
+    def is_splitter(path: str) -> bool:
+        """Whether a class path names a cross-validation splitter."""
+        public = _class_name(path)[1]
+        return any(public.startswith(m) for m in _SPLIT_MODULES)
+
+    @staticmethod
+    def is_model(path: str) -> bool:
+        """Whether a class path names an estimator nirs4all would run as a model."""
+        root, public, _ = _class_name(path)
+        return root == "sklearn" and public in ALLOWED_MODULES
+
+    # -- steps -------------------------------------------------------------------------------
+    def step(self, raw: Any, loc: str, *, nested: bool = False) -> list[Any]:
+        """The nirsframe steps of one nirs4all step (issues recorded, never raised)."""
+        try:
+            return self._step(raw, loc, nested=nested)
+        except _Unsupported as exc:
+            self.issue(loc, str(exc))
+            return []
+
+    def _step(self, raw: Any, loc: str, *, nested: bool) -> list[Any]:
+        if raw is None:
+            return []
+        if isinstance(raw, list):  # a sub-pipeline (an '_or_' option written as a list)
+            return [
+                s for i, sub in enumerate(raw) for s in self.step(sub, _join(loc, i), nested=nested)
+            ]
+        if isinstance(raw, str):
+            if raw in _CHARTS or raw.startswith("chart_") or raw.endswith("_chart"):
+                msg = (
+                    f"{raw!r} draws a chart; nirsframe pipelines have no chart "
+                    "steps (plot the run results instead)"
+                )
+                raise _Unsupported(msg)  # fmt: skip
+            if "." not in raw:
+                msg = f"unknown step {raw!r}"
+                raise _Unsupported(msg)
+            return self.class_step(raw, {}, loc, nested=nested)
+        if not isinstance(raw, Mapping):
+            msg = f"a step must be a class path or a mapping; got {raw!r}"
+            raise _Unsupported(msg)
+        node = {k: v for k, v in raw.items() if k not in _NOTES}
+        node = _normalise_sweep(node)
+        generators = [k for k in node if k in _GENERATORS]
+        if generators:
+            return [self.generator(node, generators, loc)]
+        if "class" in node:
+            path, params = self.component(node)
+            return self.class_step(path, params, loc, nested=nested)
+        for key in node:
+            if key in _KEYWORD_REASONS or key in RESERVED_KEYWORDS:
+                reason = _KEYWORD_REASONS.get(key, "this nirs4all keyword is not supported yet")
+                msg = f"{key!r}: {reason}"
+                raise _Unsupported(msg)
+            if key in _CHARTS or key.startswith("chart_") or key.endswith("_chart"):
+                msg = f"{key!r} draws a chart; nirsframe pipelines have no chart steps"
+                raise _Unsupported(msg)
+        if "model" in node:
+            extra = [k for k in node if k not in {"model", "name"}]
+            if extra:
+                msg = f"model step keys {extra} are not supported"
+                raise _Unsupported(msg)
+            return [self.model(node["model"], _join(loc, "model"))]  # 'name' only labels it
+        if "split" in node:
+            extra = [k for k in node if k not in {"split", "group"}]
+            if extra:
+                msg = f"split step keys {extra} are not supported"
+                raise _Unsupported(msg)
+            return self.split_step(node["split"], _join(loc, "split"), node.get("group"),
+                                   nested=nested)  # fmt: skip
+        if len(node) != 1:
+            msg = f"a step with keys {list(node)} is not a nirs4all step nirsframe knows"
+            raise _Unsupported(msg)
+        ((key, body),) = node.items()
+        here = _join(loc, key)
+        if key == "y_processing":
+            return [self.y_processing(body, here)]
+        if key == "preprocessing":
+            path, params = self.component(body)
+            return self.class_step(path, params, here, nested=nested)
+        msg = f"unknown nirs4all keyword {key!r}"
+        raise _Unsupported(msg)
+
+    def class_step(self, path: str, params: dict[str, Any], loc: str, *, nested: bool) -> list[Any]:
+        if self.is_splitter(path):
+            return self.split_step(path if not params else {"class": path, "params": params},
+                                   loc, None, nested=nested)  # fmt: skip
+        if self.is_model(path) and not _class_name(path)[2].endswith("Scaler"):
+            return [self.model({"class": path, "params": params}, loc)]
+        return self.operator(path, self.params(params, _join(loc, "params")), loc)
+
+    def split_step(self, body: Any, loc: str, group: Any, *, nested: bool) -> list[Any]:
+        """Record the split (nirsframe has one, at top level); it leaves no step."""
+        if nested:
+            msg = "a split inside a generator; nirsframe has one top-level split"
+            raise _Unsupported(msg)
+        path, params = self.component(body)
+        self.splitter(path, self.params(params, _join(loc, "params")), loc)
+        if group is not None and self.split is not None and "group_kfold" not in self.split:
+            msg = (
+                f"'group': {group!r} with {_class_name(path)[2]}; grouped splitting maps only "
+                "for GroupKFold (the group column is then the dataset's group role)"
+            )
+            raise _Unsupported(msg)
+        return []
+
+    def generator(self, node: dict[str, Any], keys: list[str], loc: str) -> dict[str, Any]:
+        if len(keys) != 1 or keys[0] not in _STEP_GENERATORS:
+            msg = (
+                f"generator {keys} at step level (only '_or_' and '_chain_' choose steps; "
+                "other generators belong inside parameters or use 'param')"
+            )
+            raise _Unsupported(msg)
+        key = keys[0]
+        out: dict[str, Any] = {}
+        options = node[key]
+        if not isinstance(options, list):
+            msg = f"{key!r} needs a list of options; got {options!r}"
+            raise _Unsupported(msg)
+        selects = "pick" in node or "arrange" in node
+        converted: list[Any] = []
+        for i, option in enumerate(options):
+            steps = self.step(option, _join(_join(loc, key), i), nested=True)
+            if len(steps) == 1:
+                converted.append(steps[0])
+            elif selects:
+                msg = "'pick'/'arrange' over options that are not exactly one step"
+                raise _Unsupported(msg)
+            else:
+                converted.append(steps)
+        out[key] = converted
+        for mod, value in node.items():
+            if mod == key:
+                continue
+            if mod in _UNSUPPORTED_MODIFIERS or mod not in _MODIFIERS:
+                msg_0 = f"generator modifier {mod!r} is not supported"
+                raise _Unsupported(msg_0)
+            out[_MODIFIERS[mod]] = self.value(value, _join(loc, mod))
+        return out
+
+
+def _normalise_sweep(node: dict[str, Any]) -> dict[str, Any]:
+    """nirs4all's step-level sweeps rewritten in nested form (as nirs4all's generator does).
+
+    ``{"model": {"class": P}, "_range_": [1, 5], "param": "n_components"}`` and
+    ``{"model": {"class": P}, "_grid_": {"alpha": [...]}}`` become
+    ``{"model": {"class": P, "params": {...generator...}}}``; other nodes are returned as is.
+    """
+    gens = [k for k in node if k in _GENERATORS]
+    if len(gens) != 1:
+        return node
+    key = gens[0]
+    mods: dict[str, Any] = {m: node[m] for m in ("count", "_seed_") if m in node}
+    base = {k: v for k, v in node.items() if k not in {key, "param", *mods}}
+    if isinstance(node.get("param"), str):
+        sweep: dict[str, Any] = {node["param"]: {key: node[key], **mods}}
+    elif key in ("_grid_", "_zip_") and isinstance(node[key], Mapping):
+        sweep = {key: node[key], **mods}
+    else:
+        return node
+    for wrapper in (None, "model", "y_processing"):
+        op = base if wrapper is None else base.get(wrapper)
+        if isinstance(op, str):
+            op = {"class": op}
+        if isinstance(op, Mapping) and "class" in op:
+            params = {**dict(op.get("params") or {}), **sweep}
+            injected = {**op, "params": params}
+            return injected if wrapper is None else {**base, wrapper: injected}
+    return node
+
+
+def _is_model_step(step: Any) -> bool:
+    if isinstance(step, Mapping) and "model" in step:
+        return True
+    if isinstance(step, Mapping) and any(k in step for k in _STEP_GENERATORS):
+        key = next(k for k in _STEP_GENERATORS if k in step)
+        return all(_is_model_step(o) for o in step[key])
+    return False
+
+
+def _merge_models(steps: list[Any], locs: list[str], conv: _Converter) -> list[Any]:
+    """nirs4all evaluates every model step; nirsframe one model per variant: '_or_' them."""
+    positions = [i for i, s in enumerate(steps) if _is_model_step(s)]
+    if len(positions) <= 1:
+        return steps
+    first = positions[0]
+    for i in range(first, len(steps)):
+        step = steps[i]
+        if not (_is_model_step(step) or (isinstance(step, Mapping) and "y_processing" in step)):
+            conv.issue(locs[i], "a preprocessing step between two models; nirsframe variants "
+                       "apply every preprocessing before their single model")  # fmt: skip
+            return steps
+    models = [steps[i] for i in positions]
+    rest = [s for i, s in enumerate(steps) if i not in positions]
+    return [*rest, {"_or_": models}]
+
+
+# -- reading --------------------------------------------------------------------------------------
+def _read(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) -> Any:
+    if isinstance(source, Mapping | list):
+        return source
+    text_is_path = isinstance(source, os.PathLike) or (
+        "\n" not in source and not source.lstrip().startswith(("{", "[")) and Path(source).is_file()
+    )
+    if text_is_path:
+        path = Path(source)
+        text, as_json = path.read_text(encoding="utf-8"), path.suffix.lower() == ".json"
+    else:
+        text = str(source)
+        as_json = text.lstrip().startswith(("{", "["))
+    try:
+        return json.loads(text) if as_json else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        msg = f"cannot parse the nirs4all pipeline {'JSON' if as_json else 'YAML'}: {exc}"
+        raise SpecError(msg) from None
+
+
+def convert_nirs4all(
+    source: str | os.PathLike[str] | Mapping[str, Any] | list[Any],
+    *,
+    target: str = "y",
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A nirsframe pipeline spec (a dict) from a nirs4all pipeline file, text, list or mapping.
+
+    nirs4all pipeline files hold no target (the dataset config does): ``target`` names it
+    (:func:`nirsframe.api.run` can override it too). ``name`` defaults to the file's ``name``.
+    The result is validated with :func:`~nirsframe.pipeline.spec.load_pipeline`.
+
+    Raises
+    ------
+    SpecError
+        Listing every unsupported step, each with its location (``pipeline[3].model``) and why.
+
+    Examples
+    --------
+    >>> convert_nirs4all([{"y_processing": "sklearn.preprocessing.MinMaxScaler"},
+    ...                   {"model": "sklearn.cross_decomposition.PLSRegression"}])["steps"]
+    [{'y_processing': {'minmax': {}}}, {'model': {'pls': {'scale': True}}}]
+    """
+    doc = _read(source)
+    if isinstance(doc, list):
+        steps_raw, doc_name = doc, None
+    elif isinstance(doc, Mapping) and isinstance(doc.get("pipeline"), list):
+        steps_raw, doc_name = doc["pipeline"], doc.get("name")
+        extra = [k for k in doc if k not in {"pipeline", "name", *_TOP_IGNORED}]
+        if extra:
+            msg = f"nirs4all pipeline keys {extra} are not supported (expected 'name', 'pipeline')"
+            raise SpecError(msg)
+    else:
+        msg = "a nirs4all pipeline is a list of steps or a mapping with a 'pipeline' list"
+        msg_0 = f"{msg}; got {type(doc).__name__}"
+        raise SpecError(msg_0)
+    conv = _Converter()
+    steps: list[Any] = []
+    locs: list[str] = []
+    for i, raw in enumerate(steps_raw):
+        loc = f"pipeline[{i}]"
+        for step in conv.step(raw, loc):
+            steps.append(step)
+            locs.append(loc)
+    if not conv.issues:
+        steps = _merge_models(steps, locs, conv)
+    if conv.issues:
+        count = len(conv.issues)
+        head = f"cannot import the nirs4all pipeline: {count} unsupported step{'s' * (count > 1)}"
+        raise SpecError("\n  - ".join([head + ":", *conv.issues]))
+    spec: dict[str, Any] = {"name": name or str(doc_name or "nirs4all-import"), "target": target}
+    if conv.split is not None:
+        spec["split"] = conv.split
+    spec["steps"] = steps
+    try:
+        load_pipeline(spec)
+    except SpecError as exc:
+        msg_0 = f"the converted pipeline is invalid: {exc}"
+        raise SpecError(msg_0) from None
+    return spec

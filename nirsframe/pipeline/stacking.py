@@ -1,0 +1,145 @@
+"""Stacking (``merge: predictions``): a meta-model on out-of-fold predictions of base pipelines.
+
+The meta-model never sees an in-sample prediction. For each outer fold ``k``:
+
+1. the base candidates are cross-validated *inside* the fold's training rows (inner folds from
+   the same splitter): their inner out-of-fold predictions are the meta-model's training
+   features;
+2. the base candidates, refit on all of fold ``k``'s training rows, predict its validation rows:
+   those predictions are the meta-model's inputs for the outer out-of-fold prediction.
+
+The final model repeats this once on all training rows and scores the test rows.
+
+>>> stack  # doctest: +ELLIPSIS
+<function stack at ...>
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from nirsframe.exceptions import DatasetError, SpecError
+from nirsframe.models.sklearn_models import build_estimator
+from nirsframe.pipeline.execute import execute, split_rows
+from nirsframe.pipeline.result import scores
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
+    from nirsframe.dataset import SpectralDataset
+    from nirsframe.pipeline.candidates import Candidate, ModelChoice
+
+_SPLIT = "__stack_split"
+
+
+@dataclass
+class StackResult:
+    """Out-of-fold and test predictions of the stack, with the base models' for comparison."""
+
+    oof: pl.DataFrame  # sample_id, fold, y, y_pred (stack), base_<i> (outer OOF of each base)
+    test: pl.DataFrame  # sample_id, y, y_pred, base_<i>
+    metrics: dict[str, float]  # rmsecv, rmsep and the same for every base
+    base_labels: list[str]
+
+
+def _base_predictions(
+    dataset: SpectralDataset,
+    base: Sequence[Candidate],
+    *,
+    target: str,
+    splitter: Any,
+    fit_rows: npt.NDArray[np.int64],
+    predict_rows: npt.NDArray[np.int64],
+    ids: npt.NDArray[Any],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Inner OOF predictions on ``fit_rows`` (n_fit, B) and refit predictions on ``predict_rows``."""
+    label = np.full(len(ids), "drop", dtype=object)
+    label[fit_rows] = "train"
+    label[predict_rows] = "test"
+    frame = dataset.frame.with_columns(pl.Series(_SPLIT, label.astype(str)))
+    roles = dataset.roles.model_copy(update={"split": _SPLIT})
+    sub = dataset.with_frame(frame, roles=roles)
+    res = execute(sub, base, target=target, splitter=splitter, train_values=("train",), test_values=("test",))
+    if len(res.variants) != len(base):
+        reasons = "; ".join(r for _, r in res.skipped)
+        msg = f"a base model of the stack could not run: {reasons}"
+        raise DatasetError(msg)
+    order = {str(i): n for n, i in enumerate(ids[fit_rows])}
+    inner = np.full((fit_rows.size, len(base)), np.nan)
+    for vid in res.variants:
+        part = res.oof.filter(pl.col("variant") == vid)
+        inner[[order[s] for s in part["sample_id"].to_list()], vid] = part["y_pred"].to_numpy()
+    order_p = {str(i): n for n, i in enumerate(ids[predict_rows])}
+    outer = np.full((predict_rows.size, len(base)), np.nan)
+    for vid in res.variants:
+        part = res.test_predictions.filter(pl.col("variant") == vid)
+        outer[[order_p[s] for s in part["sample_id"].to_list()], vid] = part["y_pred"].to_numpy()
+    return inner, outer
+
+
+def stack(
+    dataset: SpectralDataset,
+    base: Sequence[Candidate],
+    meta: ModelChoice,
+    *,
+    target: str,
+    splitter: Any,
+    train_values: Sequence[str] | None = None,
+    test_values: Sequence[str] | None = None,
+) -> StackResult:
+    """Cross-validate a stack of ``base`` candidates under a ``meta`` model (nested CV).
+
+    Each base candidate must be concrete (one model, one component count).
+    """
+    if len(base) < 2:
+        msg = f"stacking needs at least two base pipelines; got {len(base)}"
+        raise SpecError(msg)
+    roles = dataset.roles
+    if roles.id is None:
+        msg = "stacking needs an id column to align predictions"
+        raise DatasetError(msg)
+    df = dataset.frame.select([c for c in (roles.id, target, roles.split) if c]).collect()
+    usable = (df[target].is_not_null() & df[target].cast(pl.Float64).is_not_nan()).to_numpy()
+    ids = df[roles.id].cast(pl.String).to_numpy()
+    y = df[target].cast(pl.Float64).to_numpy()
+    train_all, test_all = split_rows(df, roles.split, train_values=train_values, test_values=test_values)
+    train = train_all[usable[train_all]]
+    test = test_all[usable[test_all]]
+    x_train = None  # folds only need y (and groups) for the splitters that use them
+    folds = np.asarray(splitter.folds(train.size, y=y[train], x=x_train), dtype=np.int64)
+    b = len(base)
+    oof_stack = np.full(train.size, np.nan)
+    oof_base = np.full((train.size, b), np.nan)
+    for k in np.unique(folds[folds >= 0]):
+        fit_rows, val_rows = train[folds != k], train[folds == k]
+        inner, outer = _base_predictions(
+            dataset, base, target=target, splitter=splitter, fit_rows=fit_rows, predict_rows=val_rows, ids=ids
+        )
+        model = build_estimator(meta.kind, meta.params).fit(inner, y[fit_rows])
+        oof_stack[folds == k] = np.asarray(model.predict(outer), dtype=np.float64).ravel()
+        oof_base[folds == k] = outer
+    metrics: dict[str, float] = {"rmsecv": scores(y[train], oof_stack)["rmse"]}
+    for i in range(b):
+        metrics[f"base_{i}_rmsecv"] = scores(y[train], oof_base[:, i])["rmse"]
+    test_frame = pl.DataFrame({"sample_id": ids[test], "y": y[test]})
+    if test.size:
+        inner, outer = _base_predictions(
+            dataset, base, target=target, splitter=splitter, fit_rows=train, predict_rows=test, ids=ids
+        )
+        model = build_estimator(meta.kind, meta.params).fit(inner, y[train])
+        pred = np.asarray(model.predict(outer), dtype=np.float64).ravel()
+        test_frame = test_frame.with_columns(pl.Series("y_pred", pred))
+        test_frame = test_frame.with_columns([pl.Series(f"base_{i}", outer[:, i]) for i in range(b)])
+        metrics["rmsep"] = scores(y[test], pred)["rmse"]
+        for i in range(b):
+            metrics[f"base_{i}_rmsep"] = scores(y[test], outer[:, i])["rmse"]
+    oof = pl.DataFrame({"sample_id": ids[train], "fold": folds, "y": y[train], "y_pred": oof_stack})
+    oof = oof.with_columns([pl.Series(f"base_{i}", oof_base[:, i]) for i in range(b)])
+    labels = [f"{c.preprocessing} | {c.model.label}" for c in base]
+    return StackResult(oof, test_frame, metrics, labels)
