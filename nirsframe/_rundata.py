@@ -84,9 +84,7 @@ def labelled_rows(
     )
 
 
-def run_data(
-    ws: Workspace, record: RunRecord, dataset: SpectralDataset | None = None
-) -> RunData:
+def run_data(ws: Workspace, record: RunRecord, dataset: SpectralDataset | None = None) -> RunData:
     """The labelled rows of the dataset version run ``record`` used (opened from ``ws``)."""
     params = record.parameters
     target = params.get("target")

@@ -14,12 +14,13 @@ import numpy as np
 import polars as pl
 
 from nirsframe._bridge import series_to_matrix
-from nirsframe.exceptions import AxisError
+from nirsframe.exceptions import AxisError, SpecError
 from nirsframe.operators.axis_ops import Resample
 from nirsframe.io.load import DataLike, load_dataset
 from nirsframe.models.pls import PLS
 from nirsframe.models.sklearn_models import build_estimator
-from nirsframe.pipeline.candidates import from_spec
+from nirsframe.pipeline.candidates import from_spec, stack_from_spec
+from nirsframe.pipeline.stacking import as_search_result, stack
 from nirsframe.pipeline.execute import execute, split_rows
 from nirsframe.pipeline.spec import canonical_json, expand, load_pipeline, pipeline_hash
 from nirsframe.pipeline.tree import fit_chain
@@ -56,14 +57,25 @@ def run(
     lineage, every variant's metrics and predictions, and the best fitted chain.
     """
     spec = load_pipeline(pipeline)
-    candidates = [from_spec(v) for v in expand(spec)]
+    variants = expand(spec)
     ds = load_dataset(data)
     tgt = target or (spec.target if isinstance(spec.target, str) else spec.target[0])
     splitter = parse_split(spec.split or DEFAULT_SPLIT)
     started = time.perf_counter()
+    stacks = [stack_from_spec(v) for v in variants]
+    if any(s is not None for s in stacks):
+        if len(stacks) != 1 or stacks[0] is None:
+            msg = "a pipeline with a stack (branch + merge) must expand to that single stack"
+            raise SpecError(msg)
+        base, meta = stacks[0]
+        stacked = stack(
+            ds, base, meta, target=tgt, splitter=splitter,
+            train_values=train_values, test_values=test_values,
+        )
+        return as_search_result(stacked, spec.name, tgt, base, meta)
     result = execute(
         ds,
-        candidates,
+        [from_spec(v) for v in variants],
         target=tgt,
         splitter=splitter,
         name=spec.name,

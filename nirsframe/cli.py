@@ -415,3 +415,93 @@ def predict_lance_cmd(
         typer.echo(json.dumps({"uri": out, "version": new, "engine": engine}))
     elif not quiet:
         console.print(f"predictions committed to {out} as version {new} ({engine} engine)")
+
+
+@app.command()
+def explain(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    workspace: WorkspaceOpt,
+    repeats: Annotated[int, typer.Option("--repeats", help="Permutations per band.")] = 5,
+    band_width: Annotated[int | None, typer.Option(help="Points per permuted band (default P // 50).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the band permutations.")] = 0,
+    top: Annotated[int, typer.Option(help="Wavelengths to print, by importance.")] = 10,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Coefficients, VIP, band permutation importance (and SHAP if installed) of a run."""
+    from nirsframe.explain import explain as explain_run
+
+    try:
+        e = explain_run(workspace, run_id, n_repeats=repeats, band_width=band_width, seed=seed)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(e.to_json_dict()))
+        return
+    if quiet:
+        return
+    frame = e.frame
+    if "importance" in frame.columns and frame["importance"].null_count() < frame.height:
+        frame = frame.sort("importance", descending=True, nulls_last=True)
+    table = Table(title=f"run {run_id}: {e.model}" + (f" ({e.n_components} LV)" if e.n_components else "") + f", coef on the {e.coef_space} axis")
+    cols = [c for c in ("wavelength", "coef", "vip", "importance", "importance_std", "shap_mean_abs") if c in frame.columns]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for row in frame.head(top).iter_rows(named=True):
+        table.add_row(*(_fmt(row[c]) for c in cols))
+    console.print(table)
+    for note in e.notes:
+        console.print(f"note: {note}")
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    workspace: WorkspaceOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
+    quiet: QuietOpt = False,
+) -> None:
+    """Write one self-contained HTML report of a run (ranking, plots embedded as PNG)."""
+    from nirsframe.report import report as write_report
+
+    try:
+        path = write_report(workspace, run_id, out)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    if not quiet:
+        console.print(f"report written to {path}")
+
+
+@app.command("import-nirs4all")
+def import_nirs4all(
+    pipeline: Annotated[Path, typer.Argument(help="nirs4all pipeline file (.json or .yaml).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the spec here (default: stdout).")
+    ] = None,
+    target: Annotated[str, typer.Option(help="Target column of the converted spec.")] = "y",
+    name: Annotated[str | None, typer.Option(help="Pipeline name (default: the file's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Write JSON instead of YAML.")] = False,  # noqa: FBT002
+) -> None:
+    """Convert a nirs4all pipeline file into a nirsframe pipeline spec."""
+    import yaml
+
+    from nirsframe.pipeline.nirs4all_import import convert_nirs4all
+
+    if not pipeline.is_file():
+        fail(f"no such file: {pipeline}")
+        return
+    try:
+        spec = convert_nirs4all(pipeline, target=target, name=name)
+    except NirsframeError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        text = json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")

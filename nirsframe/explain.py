@@ -8,7 +8,7 @@
 Four views, each on a stated axis:
 
 * **Regression coefficients.** The model's coefficients ``b`` act on the *preprocessed*
-  spectra ``z``. When every preprocessing step is affine per spectrum (``z = D x + c``: Savitzky–
+  spectra ``z``. When every preprocessing step is affine per spectrum (``z = D x + c``: Savitzky-
   Golay, detrend, mean centring, autoscaling, crop, ...), the chain is a linear model of the raw
   spectra, ``y = x·(Dᵀb) + (c·b + b₀)``, and ``coef`` holds ``Dᵀb`` on the original axis
   (``coef_space == "original"``). Otherwise (SNV, MSC, ...) ``coef`` holds ``b`` on the
@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib.util
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -36,6 +35,7 @@ from nirsframe.models.pls import PLS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from pathlib import Path
 
     import numpy.typing as npt
 
@@ -132,7 +132,9 @@ class Explanation:
         model = pl.DataFrame(
             {
                 "wavelength": self.model_wavelength,
-                "vip": self.vip if self.vip is not None else np.full(self.model_wavelength.size, None),
+                "vip": self.vip
+                if self.vip is not None
+                else np.full(self.model_wavelength.size, None),
             },
             schema={"wavelength": pl.Float64, "vip": pl.Float64},
         )
@@ -479,7 +481,9 @@ def explain_chain(
     else:
 
         def predict(rows: Float64Array) -> Float64Array:
-            return np.asarray(model.predict(transform(rows)), dtype=np.float64).reshape(len(rows), -1)[:, 0]
+            return np.asarray(model.predict(transform(rows)), dtype=np.float64).reshape(
+                len(rows), -1
+            )[:, 0]
 
     # Coefficients: map back through an affine preprocessing.
     affine = _compose_affine(ops, xt)

@@ -93,12 +93,19 @@ def ranking_frame(results: pl.DataFrame) -> pl.DataFrame:
     Built from a run's stored metric rows, sorted by RMSECV.
     """
     rows = results.filter(pl.col("metric").is_in(_METRICS))
-    wide = rows.pivot(on="metric", index=["variant", "label"], values="value", aggregate_function="first")
+    wide = rows.pivot(
+        on="metric", index=["variant", "label"], values="value", aggregate_function="first"
+    )
     parsed = [_LABEL.match(lbl or "") for lbl in wide["label"].to_list()]
     wide = wide.with_columns(
-        pl.Series("preprocessing", [m["pre"] if m else lbl for m, lbl in zip(parsed, wide["label"], strict=True)]),
+        pl.Series(
+            "preprocessing",
+            [m["pre"] if m else lbl for m, lbl in zip(parsed, wide["label"], strict=True)],
+        ),
         pl.Series("model", [m["model"] if m else "" for m in parsed]),
-        pl.Series("n_components", [int(m["n"]) if m and m["n"] else None for m in parsed], dtype=pl.Int64),
+        pl.Series(
+            "n_components", [int(m["n"]) if m and m["n"] else None for m in parsed], dtype=pl.Int64
+        ),
     )
     for m in _METRICS:
         if m not in wide.columns:
@@ -108,12 +115,24 @@ def ranking_frame(results: pl.DataFrame) -> pl.DataFrame:
 
 
 def _table(ranking: pl.DataFrame, best: int | None) -> str:
-    cols = ["preprocessing", "model", "n_components", "rmsecv", "r2cv", "bias", "rpd", "rmsec", "rmsep", "r2p"]
+    cols = [
+        "preprocessing",
+        "model",
+        "n_components",
+        "rmsecv",
+        "r2cv",
+        "bias",
+        "rpd",
+        "rmsec",
+        "rmsep",
+        "r2p",
+    ]
     names = {"n_components": "LV", "rmsecv": "RMSECV", "r2cv": "R²CV", "bias": "Bias", "rpd": "RPD",
              "rmsec": "RMSEC", "rmsep": "RMSEP", "r2p": "R²P", "preprocessing": "Preprocessing",
              "model": "Model"}  # fmt: skip
     head = "".join(
-        f'<th class="{"l" if c in ("preprocessing", "model") else ""}">{names[c]}</th>' for c in cols
+        f'<th class="{"l" if c in ("preprocessing", "model") else ""}">{names[c]}</th>'
+        for c in cols
     )
     body = []
     for i, row in enumerate(ranking.head(TOP).iter_rows(named=True), start=1):
@@ -121,7 +140,7 @@ def _table(ranking: pl.DataFrame, best: int | None) -> str:
         cells = [f"<td>{i}</td>"]
         for c in cols:
             v = row[c]
-            text = "–" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+            text = "\u2013" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
             left = ' class="l"' if c in ("preprocessing", "model") else ""
             cells.append(f"<td{left}>{html.escape(text)}</td>")
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
@@ -153,7 +172,8 @@ def _fig_pred_obs(plt: Any, preds: pl.DataFrame, target: str) -> Figure:
                 transform=ax.transAxes, va="top", fontsize=9,
                 bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.8"})  # fmt: skip
         ax.set(xlim=(lo - pad, hi + pad), ylim=(lo - pad, hi + pad), aspect="equal",
-               xlabel=f"Observed {target}", ylabel=f"Predicted {target}", title=titles[scope])  # fmt: skip
+               xlabel=f"Observed {target}", ylabel=f"Predicted {target}",
+               title=titles[scope])  # fmt: skip
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -168,7 +188,7 @@ def _fig_residuals(plt: Any, preds: pl.DataFrame, target: str) -> Figure:
             ax.scatter(p, y - p, s=16, alpha=0.7, color=color, edgecolor="white", linewidth=0.4,
                        label=f"{name} (sd {np.std(y - p, ddof=1):.3f})")  # fmt: skip
     ax.axhline(0.0, color="0.3", lw=1)
-    ax.set(xlabel=f"Predicted {target}", ylabel=f"Residual {target} (observed − predicted)",
+    ax.set(xlabel=f"Predicted {target}", ylabel=f"Residual {target} (observed \u2212 predicted)",
            title="Residuals")  # fmt: skip
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, fontsize=9)
@@ -323,9 +343,7 @@ def report(
     esc = html.escape
     names = {"rmsecv": "RMSECV", "r2cv": "R²CV", "rmsep": "RMSEP", "r2p": "R²P"}
     summary = ", ".join(
-        f"{names[k]} {best_row[k]:.4g}"
-        for k in names
-        if best_row.get(k) is not None
+        f"{names[k]} {best_row[k]:.4g}" for k in names if best_row.get(k) is not None
     )
     ref = record.dataset
     meta = (
@@ -357,7 +375,7 @@ def report(
         )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc = (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>nirsframe report — {esc(record.dataset.name)} / {esc(target)}</title>"
         f"<style>{_CSS}</style></head><body>"
         f"<h1>{esc(record.dataset.name)}: {esc(target)}</h1>"

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -43,6 +42,7 @@ from nirsframe.workspace import FittedChain, Workspace
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     from nirsframe.dataset import SpectralDataset
     from nirsframe.io.load import DataLike
@@ -203,14 +203,14 @@ def _transfer(
 
     def fit_predict(fit_rows: np.ndarray, pred_rows: np.ndarray) -> np.ndarray:
         m = fresh().fit(z[fit_rows], data.y[fit_rows])
-        return np.asarray(m.predict(z[pred_rows]), dtype=np.float64).reshape(len(pred_rows), -1)[:, 0]
+        return np.asarray(m.predict(z[pred_rows]), dtype=np.float64).reshape(len(pred_rows), -1)[
+            :, 0
+        ]
 
     train, test = data.train, data.test
     spec = json.loads(old.spec_json)
     splitter = parse_split(spec.get("split") or DEFAULT_SPLIT)
-    folds = np.asarray(
-        splitter.folds(train.size, y=data.y[train], x=data.x[train]), dtype=np.int64
-    )
+    folds = np.asarray(splitter.folds(train.size, y=data.y[train], x=data.x[train]), dtype=np.int64)
     oof = np.full(train.size, np.nan)
     for k in np.unique(folds[folds >= 0]):
         val = folds == k

@@ -50,10 +50,12 @@ __all__ = [
     "ROW_ADDRESS",
     "AffineForm",
     "ChainPredictor",
+    "NonFiniteRowsError",
     "affine_form",
     "chain_from_payload",
     "chain_payload",
     "output_schema",
+    "row_bytes",
 ]
 
 #: The Lance row-address column both engines read alongside the spectra.
@@ -121,6 +123,22 @@ def output_schema(n_outputs: int) -> pa.Schema:
     )
 
 
+class NonFiniteRowsError(DatasetError):
+    """Spectra that are NaN or infinite after preprocessing: a linear model cannot predict them.
+
+    ``rows`` are positions in the batch; :class:`ChainPredictor` reports source row addresses.
+    """
+
+    def __init__(self, rows: npt.NDArray[np.intp], where: str = "batch rows") -> None:
+        self.rows = rows
+        shown = ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        msg = (
+            f"{len(rows)} spectra are NaN or infinite after preprocessing ({where} {shown}); "
+            "the model cannot predict them"
+        )
+        super().__init__(msg)
+
+
 @dataclass(frozen=True)
 class AffineForm:
     """``y = (x - center) @ weights + intercept`` of a linear model, weights one column each."""
@@ -175,17 +193,30 @@ def _affine_predict(form: AffineForm, x: npt.NDArray[np.float64]) -> npt.NDArray
     """
     bad = ~np.isfinite(x).all(axis=1)
     if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
-        msg = (
-            f"{int(bad.sum())} spectra are NaN or infinite after preprocessing (batch rows "
-            f"{rows}...); the model cannot predict them"
-        )
-        raise DatasetError(msg)
+        raise NonFiniteRowsError(np.flatnonzero(bad))
     xc = x if form.center is None else x - form.center
     out = np.empty((x.shape[0], len(form.weights)), dtype=np.float64)
     for k, w in enumerate(form.weights):
         out[:, k] = np.einsum("ij,j->i", xc, w) + form.intercept[k]
     return out
+
+
+def row_bytes(schema: pa.Schema) -> int:
+    """Approximate bytes per row of ``schema`` (strings counted as 16 bytes) for file sizing.
+
+    >>> row_bytes(output_schema(1))
+    40
+    """
+    total = 0
+    for f in schema:
+        t = f.type
+        if pa.types.is_fixed_size_list(t):
+            total += t.list_size * max(1, t.value_type.bit_width // 8)
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            total += 16
+        else:
+            total += max(1, t.bit_width // 8)
+    return total
 
 
 class ChainPredictor:
@@ -259,7 +290,11 @@ class ChainPredictor:
         if x.shape[1] != self.n_points:
             msg = f"spectra have {x.shape[1]} points; the chain was fitted on {self.n_points}"
             raise SpectralShapeError(msg)
-        pred = self._predict(x) if n else np.empty((0, self.n_outputs))
+        try:
+            pred = self._predict(x) if n else np.empty((0, self.n_outputs))
+        except NonFiniteRowsError as exc:
+            addresses = table.column(ROW_ADDRESS).to_numpy()[exc.rows]
+            raise NonFiniteRowsError(addresses, "source row addresses") from None
         if self.n_outputs == 1:
             y_pred: pa.Array = pa.array(pred[:, 0], pa.float64())
         else:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import lance
 import pyarrow as pa
 
-from nirsframe.engine.batch import ROW_ADDRESS, ChainPredictor
+from nirsframe.engine.batch import ChainPredictor, row_bytes
 from nirsframe.engine.job import STORAGE_VERSION
 from nirsframe.exceptions import InvalidParameterError
 
@@ -70,20 +70,34 @@ def run_local(
         if not isinstance(value, int) or value < 1:
             msg = f"'{name}' must be a positive integer; got {value!r}"
             raise InvalidParameterError(msg)
-    reader = pa.RecordBatchReader.from_batches(
-        job.schema, predicted_batches(job, batch_rows=batch_rows)
-    )
-    ds = lance.write_dataset(
-        reader,
-        job.out_uri,
-        schema=job.schema,
-        mode=job.mode,
-        data_storage_version=STORAGE_VERSION,
-        max_bytes_per_file=file_bytes,
-        # Rows are not a good file-size unit (a prediction row is ~40 bytes): size by bytes.
-        max_rows_per_file=2**31 - 1,
-        storage_options=dict(job.storage_options) or None,
-        transaction_properties=dict(job.properties),
-    )
+    failure: list[BaseException] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        # Lance re-raises an error of the reader as an OSError of its own: keep the original.
+        try:
+            yield from predicted_batches(job, batch_rows=batch_rows)
+        except BaseException as exc:
+            failure.append(exc)
+            raise
+
+    reader = pa.RecordBatchReader.from_batches(job.schema, batches())
+    try:
+        ds = lance.write_dataset(
+            reader,
+            job.out_uri,
+            schema=job.schema,
+            mode=job.mode,
+            data_storage_version=STORAGE_VERSION,
+            # A prediction row is ~40 bytes: size files by bytes (rows from the row size; Lance's
+            # own byte limit is only checked once pages are flushed, so it alone is too coarse).
+            max_bytes_per_file=file_bytes,
+            max_rows_per_file=max(1, file_bytes // row_bytes(job.schema)),
+            storage_options=dict(job.storage_options) or None,
+            transaction_properties=dict(job.properties),
+        )
+    except OSError:
+        if failure:
+            raise failure[0] from None
+        raise
     return int(ds.version)
 

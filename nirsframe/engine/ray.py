@@ -35,14 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 import lance
 
-from nirsframe.engine.batch import ChainPredictor
+from nirsframe.engine.batch import ChainPredictor, row_bytes
 from nirsframe.engine.job import STORAGE_VERSION
 from nirsframe.exceptions import InvalidParameterError, NirsframeError
 
 if TYPE_CHECKING:
     from types import ModuleType
-
-    import pyarrow as pa
 
     from nirsframe.engine.job import PredictJob
 
@@ -52,7 +50,6 @@ __all__ = [
     "RayUnavailableError",
     "actor_pool",
     "import_ray",
-    "row_bytes",
     "run_ray",
 ]
 
@@ -89,27 +86,6 @@ def actor_pool(total_cpus: float) -> tuple[int, float]:
         return int(total_cpus) - 1, 1.0
     n = max(1, int(total_cpus))
     return n, max(0.25, (total_cpus - 1.0) / n)
-
-
-def row_bytes(schema: pa.Schema) -> int:
-    """Approximate bytes per row of ``schema`` (strings counted as 16 bytes) for file sizing.
-
-    >>> from nirsframe.engine.batch import output_schema
-    >>> row_bytes(output_schema(1))
-    40
-    """
-    import pyarrow as pa
-
-    total = 0
-    for f in schema:
-        t = f.type
-        if pa.types.is_fixed_size_list(t):
-            total += t.list_size * max(1, t.value_type.bit_width // 8)
-        elif pa.types.is_string(t) or pa.types.is_large_string(t):
-            total += 16
-        else:
-            total += max(1, t.bit_width // 8)
-    return total
 
 
 def _sink(job: PredictJob, min_rows: int) -> Any:

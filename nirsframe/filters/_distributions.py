@@ -78,6 +78,23 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
     raise ArithmeticError(msg)
 
 
+def _tails(x: float, a: float, b: float) -> tuple[float, float]:
+    """``(I_x(a, b), 1 - I_x(a, b))``, each to full relative precision where it is small."""
+    if x <= 0.0:
+        return 0.0, 1.0
+    if x >= 1.0:
+        return 1.0, 0.0
+    log_front = a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b)
+    # The fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry
+    # I_x(a, b) = 1 - I_{1-x}(b, a) on the other side. The tail computed directly is the small
+    # one there, so each tail is returned from the formula that keeps its relative precision.
+    if x < (a + 1.0) / (a + b + 2.0):
+        lower = math.exp(log_front) * _beta_fraction(a, b, x) / a
+        return lower, 1.0 - lower
+    upper = math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
+    return 1.0 - upper, upper
+
+
 def beta_cdf(x: float, a: float, b: float) -> float:
     """Regularized incomplete beta function ``I_x(a, b)`` (the Beta(a, b) CDF).
 
@@ -93,29 +110,28 @@ def beta_cdf(x: float, a: float, b: float) -> float:
     >>> beta_cdf(0.5, 2.0, 2.0)
     0.5
     """
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b)
-    # The fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry
-    # I_x(a, b) = 1 - I_{1-x}(b, a) on the other side.
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _beta_fraction(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
+    return _tails(x, a, b)[0]
 
 
 def _beta_log_pdf(x: float, a: float, b: float) -> float:
     return (a - 1.0) * math.log(x) + (b - 1.0) * math.log1p(-x) - _log_beta(a, b)
 
 
-def _solve_beta(q: float, a: float, b: float) -> float:
-    """``x`` with ``I_x(a, b) = q``: Newton steps kept inside a bisection bracket."""
+def _solve_beta(q: float, q_upper: float, a: float, b: float) -> float:
+    """``x`` with ``I_x(a, b) = q`` (``q_upper = 1 - q``): Newton steps inside a bisection bracket.
+
+    ``q_upper`` is passed separately because ``1 - q`` computed from a rounded ``q`` close to 1
+    (e.g. ``1 - (1 - 1e-9)``) has lost digits; the caller knows it exactly.
+    """
     lo, hi = 0.0, 1.0
     # Start from the mean; the bracket makes the starting point matter only for speed.
     x = a / (a + b)
+    # For q > 1/2 match the upper tail to q_upper, so a quantile far in the upper tail is not
+    # limited by the rounding of probabilities close to 1.
+    upper = q > 0.5
     for _ in range(400):
-        f = beta_cdf(x, a, b) - q
+        lower_tail, upper_tail = _tails(x, a, b)
+        f = q_upper - upper_tail if upper else lower_tail - q
         if f == 0.0:
             return x
         if f < 0.0:
@@ -151,10 +167,12 @@ def beta_ppf(q: float, a: float, b: float) -> tuple[float, float]:
     if not (a > 0.0 and b > 0.0):
         msg = f"'a' and 'b' must be positive; got a={a!r}, b={b!r}"
         raise InvalidParameterError(msg)
-    x = _solve_beta(q, a, b)
+    # 1 - q is exact when q >= 1/2 (Sterbenz); below 1/2 it is only used as a lower-tail target
+    # of the swapped problem, where the exact q is used as its upper tail instead.
+    x = _solve_beta(q, 1.0 - q, a, b)
     if x <= 0.5:
         return x, 1.0 - x
-    y = _solve_beta(1.0 - q, b, a)
+    y = _solve_beta(1.0 - q, q, b, a)
     return 1.0 - y, y
 
 

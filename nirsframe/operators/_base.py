@@ -109,6 +109,33 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         x = self._validate(X, reset=False)
         return self._apply(x)
 
+    def fit_transform(
+        self,
+        X: npt.ArrayLike,  # noqa: N803
+        y: npt.ArrayLike | None = None,
+        **fit_params: Any,
+    ) -> FloatMatrix:
+        """Fit to ``X`` (and ``y``), then transform ``X``: the same result as ``fit(X).transform(X)``.
+
+        ``X`` is validated once instead of twice (each validation is a full pass over the data
+        for sklearn's finiteness check, as long as the filter itself for cheap operators).
+        Operators that override :meth:`fit` or :meth:`transform` keep sklearn's generic path.
+        """
+        cls = type(self)
+        if (
+            fit_params
+            or self.kind == "augmentation"
+            or cls.fit is not SpectralOperator.fit
+            or cls.transform is not SpectralOperator.transform
+        ):
+            out: FloatMatrix = super().fit_transform(X, y, **fit_params)
+            return out
+        params = self.params()
+        x = self._validate(X, reset=True)
+        self._fit(x, None if y is None else np.asarray(y, dtype=np.float64), params)
+        self.is_fitted_ = True
+        return self._apply(x)
+
     def _validate(self, X: npt.ArrayLike, *, reset: bool) -> FloatMatrix:  # noqa: N803
         x: FloatMatrix = validate_data(
             self,

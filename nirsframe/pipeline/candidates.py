@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from nirsframe.exceptions import SpecError
 from nirsframe.operators import get_operator
-from nirsframe.pipeline.spec import ModelStep, OperatorStep, YProcessingStep
+from nirsframe.pipeline.spec import ModelStep, OperatorStep, StackStep, YProcessingStep
 from nirsframe.pipeline.targets import TargetTransform
 
 if TYPE_CHECKING:
@@ -144,7 +144,28 @@ def from_spec(variant: Variant) -> Candidate:
             models.append(ModelChoice.of(step.model, step.params))
         elif isinstance(step, YProcessingStep):
             ys.append(YStep.of(step.method, step.params))
+        elif isinstance(step, StackStep):
+            msg = f"variant {variant.index} is a stack; read it with stack_from_spec()"
+            raise SpecError(msg)
     if len(models) != 1:
         msg = f"variant {variant.index} ({variant.label}) must have exactly one model step; got {len(models)}"
         raise SpecError(msg)
     return Candidate(tuple(steps), models[0], tuple(ys))
+
+
+def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | None:
+    """The base candidates and meta-model of a stacking variant (``None`` for other variants).
+
+    A stack must be the variant's only step: its branches are complete pipelines.
+    """
+    stacks = [s for s in variant.steps if isinstance(s, StackStep)]
+    if not stacks:
+        return None
+    if len(variant.steps) != 1:
+        msg = f"variant {variant.index}: a 'stack' (branch + merge) must be the only step"
+        raise SpecError(msg)
+    (step,) = stacks
+    bases = []
+    for branch in step.branches:
+        bases.append(from_spec(variant.__class__(variant.index, variant.pipeline.model_copy(update={"steps": branch}))))
+    return bases, ModelChoice.of(step.meta.model, step.meta.params)

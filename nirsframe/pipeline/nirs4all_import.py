@@ -290,9 +290,11 @@ SPLIT_RULES: dict[str, OpRule] = {
 
 #: scikit-learn's PLSRegression -> nirsframe's exact kernel PLS (same centring and ``scale``).
 _PLS_RULE = OpRule(
-    "pls", rename=_keep("n_components", "scale"), defaults={"n_components": 2, "scale": True},
+    "pls",
+    rename=_keep("n_components", "scale"),
+    defaults={"n_components": 2, "scale": True},
     ignored=frozenset({"copy", "max_iter", "tol"}),  # NIPALS convergence settings
-)  # fmt: skip
+)
 
 _SPLIT_MODULES = ("sklearn.model_selection", "nirs4all.operators.splitters")
 _CHARTS = frozenset({"chart_2d", "chart_3d", "fold_chart", "chart_fold", "y_chart", "chart_y"})
@@ -302,9 +304,18 @@ _GENERATORS = frozenset(
 _STEP_GENERATORS = frozenset({"_or_", "_chain_"})
 _MODIFIERS = {"count": "count", "pick": "pick", "arrange": "arrange", "_seed_": "seed"}
 _UNSUPPORTED_MODIFIERS = frozenset(
-    {"then_pick", "then_arrange", "_weights_", "_mutex_", "_requires_", "_depends_on_",
-     "_exclude_", "_tags_", "_metadata_"}
-)  # fmt: skip
+    {
+        "then_pick",
+        "then_arrange",
+        "_weights_",
+        "_mutex_",
+        "_requires_",
+        "_depends_on_",
+        "_exclude_",
+        "_tags_",
+        "_metadata_",
+    }
+)
 _NOTES = frozenset({"_comment", "description", "comment"})
 _TOP_IGNORED = frozenset({"description", "has_generators", "num_configurations", "_comment"})
 
@@ -521,7 +532,7 @@ class _Converter:
             f"model {path!r} has no nirsframe equivalent (PLSRegression and "
             "allow-listed scikit-learn estimators are supported)"
         )
-        raise _Unsupported(msg)  # fmt: skip
+        raise _Unsupported(msg)
 
     def y_processing(self, raw: Any, loc: str) -> dict[str, Any]:
         path, raw_params = self.component(raw)
@@ -530,7 +541,7 @@ class _Converter:
         rule = Y_RULES.get(cls) if (root, public) == ("sklearn", "sklearn.preprocessing") else None
         if rule is None:
             msg = f"y_processing {path!r} is not supported (MinMaxScaler and StandardScaler are)"
-            raise _Unsupported(msg)  # fmt: skip
+            raise _Unsupported(msg)
         return {"y_processing": {rule.name: rule.convert(params, cls)}}
 
     def splitter(self, path: str, params: dict[str, Any], loc: str) -> None:
@@ -540,7 +551,7 @@ class _Converter:
             msg = (
                 f"splitter {path!r} has no nirsframe equivalent (mapped: {', '.join(SPLIT_RULES)})"
             )
-            raise _Unsupported(msg)  # fmt: skip
+            raise _Unsupported(msg)
         if _has_generator(params):
             msg = "nirsframe does not sweep splitter parameters with generators"
             raise _Unsupported(msg)
@@ -584,7 +595,7 @@ class _Converter:
                     f"{raw!r} draws a chart; nirsframe pipelines have no chart "
                     "steps (plot the run results instead)"
                 )
-                raise _Unsupported(msg)  # fmt: skip
+                raise _Unsupported(msg)
             if "." not in raw:
                 msg = f"unknown step {raw!r}"
                 raise _Unsupported(msg)
@@ -619,8 +630,9 @@ class _Converter:
             if extra:
                 msg = f"split step keys {extra} are not supported"
                 raise _Unsupported(msg)
-            return self.split_step(node["split"], _join(loc, "split"), node.get("group"),
-                                   nested=nested)  # fmt: skip
+            return self.split_step(
+                node["split"], _join(loc, "split"), node.get("group"), nested=nested
+            )
         if len(node) != 1:
             msg = f"a step with keys {list(node)} is not a nirs4all step nirsframe knows"
             raise _Unsupported(msg)
@@ -636,8 +648,9 @@ class _Converter:
 
     def class_step(self, path: str, params: dict[str, Any], loc: str, *, nested: bool) -> list[Any]:
         if self.is_splitter(path):
-            return self.split_step(path if not params else {"class": path, "params": params},
-                                   loc, None, nested=nested)  # fmt: skip
+            return self.split_step(
+                path if not params else {"class": path, "params": params}, loc, None, nested=nested
+            )
         if self.is_model(path) and not _class_name(path)[2].endswith("Scaler"):
             return [self.model({"class": path, "params": params}, loc)]
         return self.operator(path, self.params(params, _join(loc, "params")), loc)
@@ -707,6 +720,10 @@ def _normalise_sweep(node: dict[str, Any]) -> dict[str, Any]:
     base = {k: v for k, v in node.items() if k not in {key, "param", *mods}}
     if isinstance(node.get("param"), str):
         sweep: dict[str, Any] = {node["param"]: {key: node[key], **mods}}
+    elif key == "_grid_" and isinstance(node[key], Mapping) and not mods:
+        # a full grid is the cartesian product of per-parameter alternatives, which also
+        # combines with static parameters (a '_grid_' mapping cannot hold them)
+        sweep = {str(p): {"_or_": list(v)} for p, v in node[key].items()}
     elif key in ("_grid_", "_zip_") and isinstance(node[key], Mapping):
         sweep = {key: node[key], **mods}
     else:
@@ -740,8 +757,11 @@ def _merge_models(steps: list[Any], locs: list[str], conv: _Converter) -> list[A
     for i in range(first, len(steps)):
         step = steps[i]
         if not (_is_model_step(step) or (isinstance(step, Mapping) and "y_processing" in step)):
-            conv.issue(locs[i], "a preprocessing step between two models; nirsframe variants "
-                       "apply every preprocessing before their single model")  # fmt: skip
+            conv.issue(
+                locs[i],
+                "a preprocessing step between two models; nirsframe variants "
+                "apply every preprocessing before their single model",
+            )
             return steps
     models = [steps[i] for i in positions]
     rest = [s for i, s in enumerate(steps) if i not in positions]
@@ -789,7 +809,7 @@ def convert_nirs4all(
     --------
     >>> convert_nirs4all([{"y_processing": "sklearn.preprocessing.MinMaxScaler"},
     ...                   {"model": "sklearn.cross_decomposition.PLSRegression"}])["steps"]
-    [{'y_processing': {'minmax': {}}}, {'model': {'pls': {'scale': True}}}]
+    [{'y_processing': {'minmax': {}}}, {'model': {'pls': {'n_components': 2, 'scale': True}}}]
     """
     doc = _read(source)
     if isinstance(doc, list):

@@ -92,8 +92,6 @@ TOP_LEVEL_KEYS = ("name", "target", "split", "steps", "variant_cap")
 #: nirs4all keywords understood by the file format but not implemented yet: rejected by name.
 RESERVED_KEYWORDS = frozenset(
     {
-        "branch",
-        "merge",
         "merge_sources",
         "source_branch",
         "feature_augmentation",
@@ -338,8 +336,35 @@ class GeneratorStep(_StepBase):
         return self.node
 
 
-Step = OperatorStep | ModelStep | YProcessingStep | GeneratorStep
-ConcreteStep = OperatorStep | ModelStep | YProcessingStep
+class StackStep(_StepBase):
+    """``{stack: {branches: [[steps..., model], ...], meta: {name: {params}}}}``: stacking.
+
+    nirs4all's ``branch: [...]`` followed by ``merge: {predictions: {model: ...}}`` is read as
+    this step. Each branch is a complete pipeline ending with its model; the meta-model learns
+    from their out-of-fold predictions (nested cross-validation, see
+    :mod:`nirsframe.pipeline.stacking`).
+    """
+
+    branches: list[list[OperatorStep | ModelStep | YProcessingStep | GeneratorStep]]
+    meta: ModelStep
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{"stack": {"branches": [...], "meta": {model: params}}}``."""
+        return {
+            "stack": {
+                "branches": [[s.to_raw() for s in branch] for branch in self.branches],
+                "meta": {self.meta.model: self.meta.params},
+            }
+        }
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``stack(2 branches) -> Ridge(alpha=1.0)``."""
+        return f"stack({len(self.branches)} branches) -> {self.meta.label}"
+
+
+Step = OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep
+ConcreteStep = OperatorStep | ModelStep | YProcessingStep | StackStep
 
 
 def _label(name: str, params: Mapping[str, Any]) -> str:
@@ -427,6 +452,74 @@ def _parse_generator(raw: Mapping[str, Any], key: str, loc: str, cap: int) -> Ge
     return GeneratorStep(node=dict(raw))
 
 
+def _parse_stack(raw: Any, loc: str, cap: int) -> StackStep:
+    body = _body(raw, loc, "'stack'")
+    unknown = sorted(set(body) - {"branches", "meta"})
+    if unknown:
+        raise _fail(join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], ['branches', 'meta'])}")
+    branches = body.get("branches")
+    if not isinstance(branches, list) or len(branches) < 2:
+        raise _fail(join_loc(loc, "branches"), f"needs a list of at least two branches; got {branches!r}")
+    parsed: list[list[Any]] = []
+    for i, branch in enumerate(branches):
+        where = join_loc(loc, f"branches[{i}]")
+        seq = branch if isinstance(branch, list) else [branch]
+        steps = [parse_step(st, join_loc(where, j), cap=cap) for j, st in enumerate(seq)]
+        if not steps or not isinstance(steps[-1], ModelStep):
+            raise _fail(where, "each stacked branch must end with a 'model' step")
+        parsed.append(steps)
+    if "meta" not in body:
+        raise _fail(loc, "missing 'meta': the meta-model, e.g. {sklearn.linear_model.Ridge: {}}")
+    meta = _parse_model(body["meta"], join_loc(loc, "meta"), cap)
+    return StackStep(branches=parsed, meta=meta)
+
+
+def _branches_as_lists(raw: Any, loc: str) -> list[Any]:
+    """``branch`` as a list of step lists (a dict of named branches keeps its order)."""
+    if isinstance(raw, Mapping):
+        raw = list(raw.values())
+    if not isinstance(raw, list) or not raw:
+        raise _fail(loc, f"'branch' must be a non-empty list (or mapping) of step lists; got {raw!r}")
+    return [b if isinstance(b, list) else [b] for b in raw]
+
+
+def rewrite_branches(steps: list[Any]) -> list[Any]:
+    """nirs4all's ``branch`` forms in nirsframe's terms: ``branch`` + ``merge: predictions`` is a
+    ``stack`` step; a ``branch`` alone is ``_or_`` over its sub-pipelines (duplication).
+
+    >>> rewrite_branches([{"branch": [[{"snv": {}}], [{"msc": {}}]]}])
+    [{'_or_': [[{'snv': {}}], [{'msc': {}}]]}]
+    """
+    out: list[Any] = []
+    i = 0
+    while i < len(steps):
+        step = steps[i]
+        loc = join_loc("steps", i)
+        if isinstance(step, Mapping) and set(step) == {"branch"}:
+            branches = _branches_as_lists(step["branch"], join_loc(loc, "branch"))
+            nxt = steps[i + 1] if i + 1 < len(steps) else None
+            if isinstance(nxt, Mapping) and set(nxt) == {"merge"}:
+                merge = nxt["merge"]
+                where = join_loc(join_loc("steps", i + 1), "merge")
+                if not (isinstance(merge, Mapping) and set(merge) == {"predictions"}):
+                    msg = (
+                        "only 'merge: {predictions: {model: {...}}}' (stacking) is supported; "
+                        f"got {merge!r}"
+                    )
+                    raise _fail(where, msg)
+                meta = merge["predictions"]
+                if isinstance(meta, Mapping) and set(meta) == {"model"}:
+                    meta = meta["model"]
+                out.append({"stack": {"branches": branches, "meta": meta}})
+                i += 2
+                continue
+            out.append({"_or_": branches})
+        else:
+            out.append(step)
+        i += 1
+    return out
+
+
 def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CAP) -> Step:
     """Validate one step as written in a file and return its typed form.
 
@@ -437,7 +530,7 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
     ...
     nirsframe.exceptions.SpecError: steps[2].detrend.ordre: operator 'detrend' has no parameter 'ordre'; did you mean 'order'?
     """  # noqa: E501
-    if isinstance(raw, OperatorStep | ModelStep | YProcessingStep | GeneratorStep):
+    if isinstance(raw, OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep):
         return raw
     if not isinstance(raw, Mapping):
         msg = f"a step must be a mapping such as {{snv: {{}}}}; got {raw!r}"
@@ -459,6 +552,15 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
         return _parse_model(body, here, cap)
     if name == "y_processing":
         return _parse_y(body, here, cap)
+    if name == "stack":
+        return _parse_stack(body, here, cap)
+    if name in ("branch", "merge"):
+        msg = (
+            f"'{name}' must come as a pair: a 'branch' step immediately followed by "
+            "'merge: {predictions: {model: ...}}' (stacking); a 'branch' alone is a set of "
+            "alternatives"
+        )
+        raise _fail(here, msg)
     if name in RESERVED_KEYWORDS:
         raise _reserved(name, here)
     if name == "split":
@@ -561,6 +663,7 @@ class Pipeline(BaseModel):
             raise _fail(
                 loc="steps", msg=f"'steps' must be a non-empty list of steps; got {steps!r}"
             )
+        steps = rewrite_branches(steps)
         out["steps"] = [parse_step(s, join_loc("steps", i), cap=cap) for i, s in enumerate(steps)]
         return out
 

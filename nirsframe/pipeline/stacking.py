@@ -25,7 +25,7 @@ import polars as pl
 from nirsframe.exceptions import DatasetError, SpecError
 from nirsframe.models.sklearn_models import build_estimator
 from nirsframe.pipeline.execute import execute, split_rows
-from nirsframe.pipeline.result import scores
+from nirsframe.pipeline.result import SearchResult, scores
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -143,3 +143,41 @@ def stack(
     oof = oof.with_columns([pl.Series(f"base_{i}", oof_base[:, i]) for i in range(b)])
     labels = [f"{c.preprocessing} | {c.model.label}" for c in base]
     return StackResult(oof, test_frame, metrics, labels)
+
+
+def as_search_result(
+    res: StackResult, name: str, target: str, base: Sequence[Candidate], meta: ModelChoice
+) -> SearchResult:
+    """The stack (variant 0) and its bases (1..B) in the ranking form of a search."""
+    rows, oof_parts, test_parts = [], [], []
+    labels = [("stack(" + ", ".join(res.base_labels) + ")", meta.label, None)] + [
+        (c.preprocessing, c.model.label, c.model.params.get("n_components")) for c in base
+    ]
+    columns = ["y_pred"] + [f"base_{i}" for i in range(len(base))]
+    y_cv = res.oof["y"].to_numpy()
+    for v, ((prep, model, n), col) in enumerate(zip(labels, columns, strict=True)):
+        cv = scores(y_cv, res.oof[col].to_numpy())
+        has_test = res.test.height > 0 and col in res.test.columns
+        tst = scores(res.test["y"].to_numpy(), res.test[col].to_numpy()) if has_test else None
+        rows.append(
+            {
+                "variant": v, "preprocessing": prep, "model": model, "n_components": n,
+                "rmsecv": cv["rmse"], "r2cv": cv["r2"], "bias": cv["bias"], "sep": cv["sep"],
+                "rpd": cv["rpd"], "rmsec": None,
+                "rmsep": tst["rmse"] if tst else None, "r2p": tst["r2"] if tst else None,
+            }
+        )
+        oof_parts.append(res.oof.select("sample_id", "fold", pl.lit(v).alias("variant"), "y", pl.col(col).alias("y_pred")))
+        if has_test:
+            test_parts.append(res.test.select("sample_id", pl.lit(-1).alias("fold"), pl.lit(v).alias("variant"), "y", pl.col(col).alias("y_pred")))
+    ranking = pl.DataFrame(rows, schema_overrides={"rmsec": pl.Float64, "n_components": pl.Int64}).sort("rmsecv")
+    empty = pl.DataFrame(schema={"sample_id": pl.String, "fold": pl.Int64, "variant": pl.Int32, "y": pl.Float64, "y_pred": pl.Float64})
+    return SearchResult(
+        name=name,
+        target=target,
+        ranking=ranking,
+        oof=pl.concat(oof_parts, how="vertical_relaxed"),
+        test_predictions=pl.concat(test_parts, how="vertical_relaxed") if test_parts else empty,
+        variants={i + 1: c for i, c in enumerate(base)},
+        extra={"stack": True, **res.metrics},
+    )

@@ -184,7 +184,7 @@ def test_shap_is_optional() -> None:
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     ws = tmp_path_factory.mktemp("explain") / "ws"
-    res = nf.api.run(
+    res = nf.run(
         SMALL, SAMPLE_DATA, workspace=ws, train_values=["train", "monitor"], test_values=["test"]
     )
     assert res.run_id is not None

@@ -95,3 +95,22 @@ def test_tecator_stack_is_not_worse_than_its_best_base() -> None:
     m = res.metrics
     assert m["rmsecv"] <= min(m["base_0_rmsecv"], m["base_1_rmsecv"])
     assert m["rmsep"] <= min(m["base_0_rmsep"], m["base_1_rmsep"])
+
+
+def test_nirs4all_branch_merge_runs_as_a_stack_through_nf_run() -> None:
+    import nirsframe.api as api
+
+    spec = {
+        "name": "stack",
+        "target": "y",
+        "split": {"venetian": {"n_splits": 3}},
+        "steps": [
+            {"branch": [[{"model": {"pls": {"n_components": 2}}}], [{"snv": {}}, {"model": {"pls": {"n_components": 3}}}]]},
+            {"merge": {"predictions": {"model": {"sklearn.linear_model.LinearRegression": {}}}}},
+        ],
+    }
+    result = api.run(spec, tiny())
+    direct = stack(tiny(), [RAW2, SNV3], META, target="y", splitter=parse_split({"venetian": {"n_splits": 3}}))
+    row = result.ranking.filter(pl.col("preprocessing").str.starts_with("stack")).row(0, named=True)
+    assert row["rmsecv"] == pytest.approx(direct.metrics["rmsecv"], rel=1e-12)
+    assert result.ranking.height == 3
