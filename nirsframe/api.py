@@ -238,7 +238,7 @@ def _label(row: Mapping[str, Any]) -> str:
 
 
 # The user's surface beyond search and replay (imported last: these modules use the above).
-from nirsframe.explain import explain  # noqa: E402
-from nirsframe.report import report  # noqa: E402
-from nirsframe.retrain import retrain  # noqa: E402
-from nirsframe.session import session  # noqa: E402
+from nirsframe.explain import explain as explain  # noqa: E402
+from nirsframe.report import report as report  # noqa: E402
+from nirsframe.retrain import retrain as retrain  # noqa: E402
+from nirsframe.session import session as session  # noqa: E402

@@ -31,6 +31,10 @@ ROLES_KEY = "nirsframe.roles"
 class DatasetRoles(BaseModel):
     """What each column of a dataset is for.
 
+    ``repetition`` names the column identifying the physical sample: rows sharing its value are
+    repeated scans, kept in one fold and aggregated in the metrics. ``group`` names a column for
+    group-wise splitters. ``split`` holds train/test labels.
+
     >>> DatasetRoles(id="sample_id", targets=("fat",)).spectra
     ('spectra',)
     """

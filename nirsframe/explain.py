@@ -238,7 +238,7 @@ def vip_scores(
 
 
 # -- linear algebra of the chain ----------------------------------------------------------------
-def _quiet(fn: Callable[[], Float64Array]) -> Float64Array | None:
+def _quiet(fn: Callable[[], npt.NDArray[Any]]) -> Float64Array | None:
     """``fn()`` with warnings and floating-point errors silenced; ``None`` if it raises."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -260,7 +260,7 @@ def _affine_step(
     """
     n = probe.shape[1]
     if op.linear:
-        d = op.linear_matrix(n)
+        d = np.asarray(op.linear_matrix(n), dtype=np.float64)
         return d, np.zeros(d.shape[0])
     c = _quiet(lambda: op.transform(np.zeros((1, n))))
     images = _quiet(lambda: op.transform(np.eye(n)))
@@ -292,7 +292,7 @@ def _compose_affine(
             return None
         dk, ck = step
         d, c = dk @ d, dk @ c + ck
-        z = op.transform(z)
+        z = np.asarray(op.transform(z), dtype=np.float64)
     return d, c
 
 
@@ -366,8 +366,7 @@ def _shap_values(
     coef: Float64Array, intercept: float, background: Float64Array, x: Float64Array
 ) -> Float64Array:
     """SHAP values of a linear model with the ``shap`` package (independent-feature masker)."""
-    import shap  # optional dependency, checked by the caller
-
+    shap = importlib.import_module("shap")  # optional dependency, checked by the caller
     explainer = shap.LinearExplainer((coef, intercept), background)
     return np.asarray(explainer.shap_values(x), dtype=np.float64)
 
@@ -463,7 +462,7 @@ def explain_chain(
     notes: list[str] = []
 
     def transform(a: Float64Array) -> Float64Array:
-        out = a
+        out: npt.NDArray[Any] = a
         for op in ops:
             out = op.transform(out)
         return np.asarray(out, dtype=np.float64)

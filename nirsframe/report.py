@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
@@ -176,7 +176,7 @@ def _fig_pred_obs(plt: Any, preds: pl.DataFrame, target: str) -> Figure:
                title=titles[scope])  # fmt: skip
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return cast("Figure", fig)
 
 
 def _fig_residuals(plt: Any, preds: pl.DataFrame, target: str) -> Figure:
@@ -193,7 +193,7 @@ def _fig_residuals(plt: Any, preds: pl.DataFrame, target: str) -> Figure:
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
-    return fig
+    return cast("Figure", fig)
 
 
 def _fig_rmsecv(plt: Any, ranking: pl.DataFrame, best: dict[str, Any]) -> Figure | None:
@@ -216,7 +216,7 @@ def _fig_rmsecv(plt: Any, ranking: pl.DataFrame, best: dict[str, Any]) -> Figure
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    return fig
+    return cast("Figure", fig)
 
 
 def _fig_spectra(
@@ -242,7 +242,7 @@ def _fig_spectra(
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     fig.colorbar(sm, ax=axes, label=target, fraction=0.03, pad=0.01)
     fig.suptitle(f"{len(rows)} of {x.shape[0]} labelled spectra, coloured by {target}", fontsize=10)
-    return fig
+    return cast("Figure", fig)
 
 
 def _fig_coef(plt: Any, e: Explanation) -> Figure:
@@ -265,7 +265,7 @@ def _fig_coef(plt: Any, e: Explanation) -> Figure:
         ax2.grid(alpha=0.3)
     axes[-1][0].set_xlabel(_axis_label(e.unit))
     fig.tight_layout()
-    return fig
+    return cast("Figure", fig)
 
 
 def report(

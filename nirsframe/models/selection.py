@@ -290,9 +290,9 @@ class CompetitiveAdaptiveReweightedSampling(_Selector):
     Run ``i = 1..n_runs`` fits PLS on a random ``sample_fraction`` of the rows using the points
     kept so far and weighs each point by ``|b_j| / Σ|b|``. An exponentially decreasing function
     ``r_i = a·exp(-k i)`` (``r_1 = 1``, ``r_N = 2/P``) sets how many points survive: the
-    ``r_i·P`` largest weights are kept (enforced elimination), then ``r_i·P`` draws with
-    replacement proportional to the weights keep the points drawn at least once (adaptive
-    reweighted sampling). Every subset is scored by ``n_folds`` venetian-blind RMSECV (best
+    ``r_i·P`` largest weights are kept (enforced elimination), then ``P`` draws with
+    replacement among them, proportional to the weights, keep the points drawn at least once
+    (adaptive reweighted sampling). Every subset is scored by ``n_folds`` venetian-blind RMSECV (best
     component count up to ``n_components``); the subset with the lowest RMSECV is selected.
 
     Parameters
@@ -379,8 +379,10 @@ class CompetitiveAdaptiveReweightedSampling(_Selector):
             survivors, w_surv = kept[order], weight[order]
             mass = w_surv.sum()
             probs = w_surv / mass if mass > 0 else np.full(m, 1.0 / m)
-            # Adaptive reweighted sampling: m weighted draws with replacement.
-            drawn = np.unique(rng.choice(m, size=m, replace=True, p=probs))
+            # Adaptive reweighted sampling: P weighted draws with replacement among the survivors
+            # (P, not m, draws: as the authors' implementation; m draws would also discard
+            # ~37 % of the survivors at random in every run).
+            drawn = np.unique(rng.choice(m, size=p, replace=True, p=probs))
             kept = np.sort(survivors[drawn])
             subsets.append(kept)
             n_train = _smallest_training_fold(n, params.n_folds)

@@ -45,7 +45,7 @@ import yaml
 
 from nirsframe.exceptions import SpecError
 from nirsframe.models.sklearn_models import ALLOWED_MODULES
-from nirsframe.pipeline.spec import RESERVED_KEYWORDS, load_pipeline
+from nirsframe.pipeline.spec import RESERVED_KEYWORDS, _parse_text, load_pipeline
 
 __all__ = [
     "OPERATOR_RULES",
@@ -489,7 +489,7 @@ class _Converter:
             msg_0 = f"{cls}: {_KNOWN_UNSUPPORTED[name]}"
             raise _Unsupported(msg_0)
         if name in OPERATOR_RULES:
-            return [{OPERATOR_RULES[name].name: OPERATOR_RULES[name].convert(params, cls)}]
+            return [{OPERATOR_RULES[name].name: OPERATOR_RULES[name].convert(params, name)}]
         if ".augmentation" in public:
             msg_0 = f"{cls} is an augmenter; sample augmentation is not supported yet"
             raise _Unsupported(msg_0)
@@ -546,7 +546,8 @@ class _Converter:
 
     def splitter(self, path: str, params: dict[str, Any], loc: str) -> None:
         _, public, cls = _class_name(path)
-        rule = SPLIT_RULES.get(cls) if public in _SPLIT_MODULES else None
+        known = any(public.startswith(m) for m in _SPLIT_MODULES)
+        rule = SPLIT_RULES.get(cls) if known else None
         if rule is None:
             msg = (
                 f"splitter {path!r} has no nirsframe equivalent (mapped: {', '.join(SPLIT_RULES)})"
@@ -781,11 +782,8 @@ def _read(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) -> Any
     else:
         text = str(source)
         as_json = text.lstrip().startswith(("{", "["))
-    try:
-        return json.loads(text) if as_json else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        msg = f"cannot parse the nirs4all pipeline {'JSON' if as_json else 'YAML'}: {exc}"
-        raise SpecError(msg) from None
+    # the spec's own reader: YAML 1.2 floats ('1e-3'), duplicate keys rejected
+    return _parse_text(text, as_json=as_json)
 
 
 def convert_nirs4all(

@@ -173,14 +173,14 @@ class Plan:
 
     @property
     def roles(self) -> DatasetRoles:
-        """Column roles: id, targets (the components), group (sample), repetition, class."""
+        """Column roles: id, targets (the components), the physical sample as the repetition
+        role (rows sharing it are repeated scans), the repetition index and class as metadata."""
         return DatasetRoles(
             id="id",
             spectra=tuple(s.column for s in self.sources),
             targets=tuple(self.config.components),
-            group="sample",
-            repetition="repetition",
-            metadata=("class",) if self.config.n_classes else (),
+            repetition="sample" if self.config.repetitions > 1 else None,
+            metadata=("sample", "repetition", *(("class",) if self.config.n_classes else ())),
         )
 
 

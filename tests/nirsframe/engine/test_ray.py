@@ -25,10 +25,8 @@ ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 pytest.importorskip("lance_ray")
 
-# Ray Data 2.60 warns about its own default context on every DataContext.get_current().
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:`use_push_based_shuffle` is deprecated:DeprecationWarning"
-)
+# Ray Data 2.60 warns about its own default context fields on every DataContext access.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 
 
 @pytest.fixture(scope="module")

@@ -77,12 +77,13 @@ def test_columns_dtypes_axis_and_roles() -> None:
     r = ds.roles
     assert (r.id, r.group, r.repetition, r.targets, r.metadata) == (
         "id",
-        "sample",
-        "repetition",
+        None,
+        None,  # one scan per sample: no repetition role
         ("water", "fat"),
-        ("class",),
+        ("sample", "repetition", "class"),
     )
     ds.validate()
+    assert nf.generate(3, repetitions=2, seed=1).roles.repetition == "sample"
     assert nf.generate(3, seed=1).frame.collect_schema()["spectra"] == pl.Array(pl.Float64, 1024)
 
 
