@@ -39,7 +39,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--p", type=int, default=1024, help="channels per spectrum")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--impls", help="comma-separated substrings of implementation names to keep")
+    ap.add_argument(
+        "--skip-above",
+        type=float,
+        help="skip a peer whose estimated worker time exceeds this (s; default 600, quick 60)",
+    )
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        help="OPENBLAS/OMP/MKL_NUM_THREADS for every worker (default: the library's own)",
+    )
+    ap.add_argument(
+        "--append",
+        action="store_true",
+        help="merge into the existing latest.json (same case/impl/n/dtype replaced)",
+    )
     return ap.parse_args(argv)
+
+
+def merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``old`` records not re-measured in ``new``, then ``new``.
+
+    >>> merge([{"case": "a", "implementation": "x", "n": 1, "dtype": "f", "s": 1}],
+    ...       [{"case": "a", "implementation": "x", "n": 1, "dtype": "f", "s": 2}])[0]["s"]
+    2
+    """
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return (r["case"], r["implementation"], r["n"], r["dtype"])
+
+    fresh = {key(r) for r in new}
+    return [r for r in old if key(r) not in fresh] + new
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -50,10 +80,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     dtypes = (args.dtypes or ("float64" if args.quick else "float64,float32")).split(",")
     repeats = args.repeats or (3 if args.quick else 5)
     # --quick keeps a run to minutes on a shared 2-core machine: peers skip above 1 minute.
-    skip_above = 60.0 if args.quick else harness.SKIP_ABOVE_S
+    skip_above = args.skip_above or (60.0 if args.quick else harness.SKIP_ABOVE_S)
     # A private numba cache for the workers: runs are isolated from other checkouts' caches,
     # and the "cache on" JIT records measure this cache.
     env = {"NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(RESULTS / ".numba-cache"))}
+    if args.blas_threads:
+        # One setting for every worker, peers included: on a loaded shared machine a 2-thread
+        # OpenBLAS turns small products (PLS matvecs) into spin-wait storms, for everyone.
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(args.blas_threads)
     only = tuple(s for s in (args.impls or "").split(",") if s)
 
     peers_python = None
@@ -90,9 +125,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 skip_above=skip_above,
                 only=only,
                 env=env,
+                quick=args.quick,
+                sizes_given=args.sizes is not None,
             )
+    json_dir, docs_dir = (args.out, args.out) if args.out else (RESULTS, DOCS)
+    argv_now = list(argv if argv is not None else sys.argv[1:])
+    commands = [argv_now]
+    if args.append and (json_dir / "latest.json").exists():
+        previous = json.loads((json_dir / "latest.json").read_text())
+        records = merge(previous["records"], records)
+        commands = [*previous.get("commands", [previous["argv"]]), argv_now]
+        notes = list(dict.fromkeys([*previous.get("notes", []), *notes]))
     run = {
-        "argv": list(argv if argv is not None else sys.argv[1:]),
+        "argv": argv_now,
+        "commands": commands,
+        "blas_threads": args.blas_threads,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "repeats": repeats,
         "rounds": args.rounds,
@@ -101,7 +148,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "notes": notes,
         "records": report.add_ratios(records),
     }
-    json_dir, docs_dir = (args.out, args.out) if args.out else (RESULTS, DOCS)
     json_dir.mkdir(parents=True, exist_ok=True)
     docs_dir.mkdir(parents=True, exist_ok=True)
     (json_dir / "latest.json").write_text(json.dumps(run, indent=1))

@@ -16,7 +16,12 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 N_COMPONENTS = 5
 BANDS_PER_COMPONENT = 4
@@ -38,12 +43,41 @@ def make_spectra(
         Everything is drawn from ``numpy.random.default_rng(seed)``: same seed, same data.
     """
     rng = np.random.default_rng(seed)
+    axis, pure = _pure_components(rng, p)
+    x, y = _mixtures(rng, axis, pure, n)
+    return np.ascontiguousarray(x, dtype=dtype), y, axis
+
+
+def iter_spectra(
+    n: int, p: int = 1024, *, dtype: str = "float64", seed: int = 0, chunk: int = 50_000
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(X, y)`` chunks of at most ``chunk`` rows, ``n`` rows in all, in bounded memory.
+
+    The pure components are those of :func:`make_spectra` with the same ``seed`` (same
+    population); the mixtures of chunk ``i`` are drawn from ``default_rng([seed, i])``.
+
+    >>> sum(len(y) for _, y in iter_spectra(7, p=8, chunk=3))
+    7
+    """
+    axis, pure = _pure_components(np.random.default_rng(seed), p)
+    for i, start in enumerate(range(0, n, chunk)):
+        x, y = _mixtures(np.random.default_rng([seed, i]), axis, pure, min(chunk, n - start))
+        yield np.ascontiguousarray(x, dtype=dtype), y
+
+
+def _pure_components(rng: np.random.Generator, p: int) -> tuple[np.ndarray, np.ndarray]:
     axis = np.linspace(*WAVELENGTHS, p)
     # Pure component spectra: Gaussian bands with random centre, width (20-120 nm) and height.
     centres = rng.uniform(*WAVELENGTHS, size=(N_COMPONENTS, BANDS_PER_COMPONENT, 1))
     widths = rng.uniform(20.0, 120.0, size=(N_COMPONENTS, BANDS_PER_COMPONENT, 1))
     heights = rng.uniform(0.2, 1.0, size=(N_COMPONENTS, BANDS_PER_COMPONENT, 1))
-    pure = (heights * np.exp(-0.5 * ((axis - centres) / widths) ** 2)).sum(axis=1)
+    return axis, (heights * np.exp(-0.5 * ((axis - centres) / widths) ** 2)).sum(axis=1)
+
+
+def _mixtures(
+    rng: np.random.Generator, axis: np.ndarray, pure: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    p = axis.shape[0]
     conc = rng.dirichlet(np.ones(N_COMPONENTS), size=n)  # closed mixtures, rows sum to 1
     x = conc @ pure
     # Baseline: offset + slope + curvature on a centred, scaled axis.
@@ -54,4 +88,4 @@ def make_spectra(
     x *= rng.uniform(0.8, 1.2, size=(n, 1))
     x += rng.normal(0.0, 1e-3, size=(n, p))
     y = 100.0 * conc[:, 0] + rng.normal(0.0, 0.1, size=n)
-    return np.ascontiguousarray(x, dtype=dtype), y, axis
+    return x, y

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -55,11 +56,17 @@ class Unavailable(Exception):
 
 @dataclass(frozen=True)
 class Data:
-    """What a build function receives: spectra ``x`` (n, p), targets ``y`` (n,), the axis."""
+    """What a build function receives: spectra ``x`` (n, p), targets ``y`` (n,), the axis, and
+    the generation parameters (a bench with ``data="lazy"`` gets 0-row ``x``/``y`` and builds its
+    own data from ``n, p, dtype, seed``, e.g. in chunks to disk)."""
 
     x: np.ndarray
     y: np.ndarray
     axis: np.ndarray
+    n: int = 0
+    p: int = 0
+    dtype: str = "float64"
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,12 @@ class Bench:
     reference: tuple[str, ...] = ()
     fixed_n: int | None = None  # benches that do not scale with n (the JIT record) run once
     dtypes: tuple[str, ...] | None = None  # restrict dtypes (None: all requested)
+    # Sizes of their own when the command line gives none (--quick, then full run), e.g. the
+    # streaming case runs at 100k / 1M rather than at the matrix cases' sizes.
+    quick_sizes: tuple[int, ...] | None = None
+    full_sizes: tuple[int, ...] | None = None
+    # "matrix": the worker generates X in memory; "lazy": the bench generates its own data.
+    data: Literal["matrix", "lazy"] = "matrix"
 
     def impl(self, name: str) -> Impl:
         """The implementation called ``name``."""
@@ -124,14 +137,32 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _reset_peak_rss() -> None:
+    """Reset the VmHWM high-water mark to the current RSS (Linux ``clear_refs`` 5), so that the
+    peak reported excludes temporaries of the data generation; a no-op where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one implementation as described by ``spec`` (in this process) and return its timings."""
     bench: Bench = import_module(spec["module"]).bench(spec["bench"])
     impl = bench.impl(spec["impl"])
-    x, y, axis = make_spectra(spec["n"], spec["p"], dtype=spec["dtype"], seed=spec["seed"])
+    n, p, dtype, seed = spec["n"], spec["p"], spec["dtype"], spec["seed"]
+    if bench.data == "lazy":
+        x, y, axis = make_spectra(0, p, dtype=dtype, seed=seed)
+    else:
+        x, y, axis = make_spectra(n, p, dtype=dtype, seed=seed)
+    # Input size the memory ratio is taken against: X as the bench would hold it in memory.
+    data_mb = n * p * np.dtype(dtype).itemsize / 2**20
+    gc.collect()
+    _reset_peak_rss()
     base_rss = _maxrss_mb()
     try:
-        run = impl.build(Data(x, y, axis))
+        run = impl.build(Data(x, y, axis, n, p, dtype, seed))
     except Unavailable as exc:
         return {"unavailable": str(exc)}
     t0 = time.perf_counter()
@@ -150,6 +181,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         "times": times,
         "peak_rss_mb": _maxrss_mb(),
         "data_rss_mb": base_rss,
+        "data_mb": data_mb,
     }
 
 
@@ -247,11 +279,15 @@ def run_bench(
     skip_above: float = SKIP_ABOVE_S,
     only: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
+    quick: bool = False,
+    sizes_given: bool = True,
 ) -> list[dict[str, Any]]:
     """All records of one bench: sizes ascending, implementations interleaved over ``rounds``.
 
     ``only`` keeps implementations whose name contains one of its substrings; ``env`` is added
-    to every worker's environment.
+    to every worker's environment. Without ``sizes_given``, a bench with sizes of its own
+    (``quick_sizes`` / ``full_sizes``) uses those; a bench restricted to dtypes none of which
+    was requested runs its own ``dtypes``.
     """
     impls = [
         i
@@ -259,8 +295,16 @@ def run_bench(
         if (i.venv == "project" or peers_python is not None)
         and (not only or any(s in i.name for s in only))
     ]
-    sizes = [bench.fixed_n] if bench.fixed_n else sorted(set(sizes))
-    dtypes = [d for d in dtypes if bench.dtypes is None or d in bench.dtypes]
+    own = bench.quick_sizes if quick else bench.full_sizes
+    if bench.fixed_n:
+        sizes = [bench.fixed_n]
+    elif own and not sizes_given:
+        sizes = sorted(own)
+    else:
+        sizes = sorted(set(sizes))
+    dtypes = list(dtypes)
+    if bench.dtypes is not None:
+        dtypes = [d for d in dtypes if d in bench.dtypes] or list(bench.dtypes)
     records: list[dict[str, Any]] = []
     for dtype in dtypes:
         history: dict[str, list[tuple[int, float]]] = {i.name: [] for i in impls}
@@ -356,6 +400,7 @@ def _record(
         rec["first_call_s"] = min(r["first_call_s"] for r in runs)
         rec["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
         rec["data_rss_mb"] = max(r["data_rss_mb"] for r in runs)
+        rec["data_mb"] = runs[0].get("data_mb")
     return rec
 
 

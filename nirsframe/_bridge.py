@@ -107,5 +107,9 @@ def map_spectra(
             out = out.astype(x.dtype)
         return matrix_to_series(s.name, out, nulls)
 
-    dtype = pl.self_dtype() if width is None else pl.self_dtype().inner_dtype().wrap_in_array(width=width)
+    dtype = (
+        pl.self_dtype()
+        if width is None
+        else pl.self_dtype().inner_dtype().wrap_in_array(width=width)
+    )
     return expr.map_batches(batch, return_dtype=dtype, is_elementwise=True)

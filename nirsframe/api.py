@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,20 +14,21 @@ import polars as pl
 
 from nirsframe._bridge import series_to_matrix
 from nirsframe.exceptions import AxisError, SpecError
-from nirsframe.operators.axis_ops import Resample
 from nirsframe.io.load import DataLike, load_dataset
 from nirsframe.models.pls import PLS
 from nirsframe.models.sklearn_models import build_estimator
+from nirsframe.operators.axis_ops import Resample
 from nirsframe.pipeline.candidates import from_spec, stack_from_spec
-from nirsframe.pipeline.stacking import as_search_result, stack
 from nirsframe.pipeline.execute import execute, split_rows
 from nirsframe.pipeline.spec import canonical_json, expand, load_pipeline, pipeline_hash
+from nirsframe.pipeline.stacking import as_search_result, stack
 from nirsframe.pipeline.tree import fit_chain
 from nirsframe.validation.splitters import parse_split
 from nirsframe.workspace import FittedChain, Workspace
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
     from nirsframe.dataset import SpectralDataset
     from nirsframe.pipeline.candidates import Candidate
@@ -69,8 +69,13 @@ def run(
             raise SpecError(msg)
         base, meta = stacks[0]
         stacked = stack(
-            ds, base, meta, target=tgt, splitter=splitter,
-            train_values=train_values, test_values=test_values,
+            ds,
+            base,
+            meta,
+            target=tgt,
+            splitter=splitter,
+            train_values=train_values,
+            test_values=test_values,
         )
         return as_search_result(stacked, spec.name, tgt, base, meta)
     result = execute(
@@ -84,8 +89,16 @@ def run(
     )
     if workspace is not None:
         ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-        record(ws, result, ds, spec, dataset_name=dataset_name, duration_s=time.perf_counter() - started,
-               train_values=train_values, test_values=test_values)
+        record(
+            ws,
+            result,
+            ds,
+            spec,
+            dataset_name=dataset_name,
+            duration_s=time.perf_counter() - started,
+            train_values=train_values,
+            test_values=test_values,
+        )
     return result
 
 
@@ -102,7 +115,9 @@ def fit_best(
     cols = [c for c in (dataset.spectra_column, target, dataset.roles.split) if c]
     df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
     df = df.filter(pl.col(target).is_not_null() & pl.col(target).cast(pl.Float64).is_not_nan())
-    train, _ = split_rows(df, dataset.roles.split, train_values=train_values, test_values=test_values)
+    train, _ = split_rows(
+        df, dataset.roles.split, train_values=train_values, test_values=test_values
+    )
     x, _ = series_to_matrix(df[dataset.spectra_column])
     y = df[target].cast(pl.Float64).to_numpy()[train]
     ops, xt, _ = fit_chain(candidate.steps, np.ascontiguousarray(x[train]), y, dataset.axis)
@@ -145,21 +160,31 @@ def record(
     )
     metrics = ("rmsecv", "r2cv", "bias", "sep", "rpd", "rmsec", "rmsep", "r2p")
     rows = [
-        {"metric": m, "value": r[m], "scope": "best" if r["variant"] == best["variant"] else "variant",
-         "target": result.target, "variant": r["variant"], "label": _label(r)}
+        {
+            "metric": m,
+            "value": r[m],
+            "scope": "best" if r["variant"] == best["variant"] else "variant",
+            "target": result.target,
+            "variant": r["variant"],
+            "label": _label(r),
+        }
         for r in result.ranking.iter_rows(named=True)
         for m in metrics
         if r[m] is not None
     ]
     final = replay_frame(chain, dataset, best["variant"], result.target)
-    preds = pl.concat(
-        [
-            result.oof.with_columns(pl.lit("cv").alias("scope")),
-            result.test_predictions.with_columns(pl.lit("test").alias("scope")),
-            final.with_columns(pl.lit("final").alias("scope")),
-        ],
-        how="diagonal_relaxed",
-    ).rename({"y": "y_true"}).with_columns(pl.lit(result.target).alias("target"))
+    preds = (
+        pl.concat(
+            [
+                result.oof.with_columns(pl.lit("cv").alias("scope")),
+                result.test_predictions.with_columns(pl.lit("test").alias("scope")),
+                final.with_columns(pl.lit("final").alias("scope")),
+            ],
+            how="diagonal_relaxed",
+        )
+        .rename({"y": "y_true"})
+        .with_columns(pl.lit(result.target).alias("target"))
+    )
     record_ = ws.record_run(
         dataset=ref,
         spec_json=canonical_json(spec),

@@ -49,7 +49,9 @@ class SpectralAxis:
         if arr.size > 1:
             step = np.diff(arr)
             if not (np.all(step > 0) or np.all(step < 0)):
-                bad = int(np.flatnonzero(np.sign(step) != np.sign(step[0]))[0]) if np.any(step) else 0
+                bad = (
+                    int(np.flatnonzero(np.sign(step) != np.sign(step[0]))[0]) if np.any(step) else 0
+                )
                 msg = (
                     "axis 'values' must be strictly monotonic; "
                     f"got {arr[bad]} then {arr[bad + 1]} at positions {bad}, {bad + 1}"

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from contextlib import nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,6 +20,8 @@ from rich.table import Table
 from nirsframe.exceptions import NirsframeError
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from nirsframe.pipeline.result import SearchResult
 
 app = typer.Typer(
@@ -98,9 +99,6 @@ def main() -> None:  # pragma: no cover - console entry point
         sys.exit(1)
 
 
-
-
-
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Lance workspace directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
@@ -141,26 +139,44 @@ def _report(result: SearchResult, *, as_json: bool, quiet: bool, top: int) -> No
     console.print(
         f"best: {best['preprocessing']} + {best['model']}"
         f"{'(' + str(best['n_components']) + ')' if best['n_components'] else ''}: "
-        f"RMSECV {best['rmsecv']:.4f}{rmsep}"
-        + (f"; run {result.run_id}" if result.run_id else "")
+        f"RMSECV {best['rmsecv']:.4f}{rmsep}" + (f"; run {result.run_id}" if result.run_id else "")
     )
 
 
 @app.command()
 def run(
     pipeline: Annotated[Path, typer.Argument(help="Pipeline file (YAML or JSON).")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Data: .parquet, .csv, .lance or a nirs4all folder.")],
-    target: Annotated[str | None, typer.Option(help="Target column (overrides the pipeline's).")] = None,
-    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Record the run in this workspace.")] = None,
-    train_value: Annotated[list[str] | None, typer.Option(help="Split-column values of training rows (repeatable).")] = None,
-    test_value: Annotated[list[str] | None, typer.Option(help="Split-column values of test rows (repeatable).")] = None,
+    data: Annotated[
+        Path,
+        typer.Option("--data", "-d", help="Data: .parquet, .csv, .lance or a nirs4all folder."),
+    ],
+    target: Annotated[
+        str | None, typer.Option(help="Target column (overrides the pipeline's).")
+    ] = None,
+    workspace: Annotated[
+        Path | None, typer.Option("--workspace", "-w", help="Record the run in this workspace.")
+    ] = None,
+    train_value: Annotated[
+        list[str] | None, typer.Option(help="Split-column values of training rows (repeatable).")
+    ] = None,
+    test_value: Annotated[
+        list[str] | None, typer.Option(help="Split-column values of test rows (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 10,
 ) -> None:
     """Search every variant of PIPELINE on the data with cross-validation and rank them."""
     try:
-        result = _search(pipeline, data, target=target, workspace=workspace, train_values=train_value, test_values=test_value, quiet=quiet or as_json)
+        result = _search(
+            pipeline,
+            data,
+            target=target,
+            workspace=workspace,
+            train_values=train_value,
+            test_values=test_value,
+            quiet=quiet or as_json,
+        )
     except NirsframeError as exc:
         fail(str(exc))
         return
@@ -183,7 +199,9 @@ def validate(
         return
     digest = pipeline_hash(spec)
     info = {"name": spec.name, "variants": n, "pipeline_hash": digest}
-    typer.echo(json.dumps(info) if as_json else f"{spec.name}: valid, {n} variants, hash {digest[:12]}")
+    typer.echo(
+        json.dumps(info) if as_json else f"{spec.name}: valid, {n} variants, hash {digest[:12]}"
+    )
 
 
 @app.command()
@@ -192,7 +210,9 @@ def predict(
     run_id: Annotated[str, typer.Option("--run", help="Run id to replay.")],
     data: Annotated[Path, typer.Option("--data", "-d", help="Spectra to predict.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output .parquet file.")],
-    resample: Annotated[bool, typer.Option(help="Resample onto the run's axis if it differs.")] = False,
+    resample: Annotated[
+        bool, typer.Option(help="Resample onto the run's axis if it differs.")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Predict new spectra with a recorded run's fitted chain (no pickle involved)."""
@@ -248,7 +268,9 @@ def lineage(
 def tag(
     name: Annotated[str, typer.Argument(help="Tag name.")],
     workspace: WorkspaceOpt,
-    dataset: Annotated[str | None, typer.Option(help="Tag a dataset version (default: the runs table).")] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="Tag a dataset version (default: the runs table).")
+    ] = None,
     version: Annotated[int | None, typer.Option(help="Version to tag (default: latest).")] = None,
 ) -> None:
     """Name a version of a dataset (or of the runs table); tagged versions survive cleanup."""
@@ -267,7 +289,9 @@ def export_cmd(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     workspace: WorkspaceOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Bundle file to write.")],
-    key: Annotated[Path | None, typer.Option(help="Signing key file (HMAC secret or Ed25519 PEM).")] = None,
+    key: Annotated[
+        Path | None, typer.Option(help="Signing key file (HMAC secret or Ed25519 PEM).")
+    ] = None,
     key_type: Annotated[str, typer.Option(help="hmac or ed25519.")] = "hmac",
 ) -> None:
     """Write a run as one verifiable bundle (manifest with hashes, spec, fitted arrays)."""
@@ -293,7 +317,13 @@ def import_cmd(
     from nirsframe.workspace import Workspace, import_bundle
 
     try:
-        record_ = import_bundle(bundle, Workspace(workspace), key=key, key_type=key_type, require_signature=require_signature)  # type: ignore[arg-type]
+        record_ = import_bundle(
+            bundle,
+            Workspace(workspace),
+            key=key,
+            key_type=key_type,
+            require_signature=require_signature,
+        )  # type: ignore[arg-type]
     except NirsframeError as exc:
         fail(str(exc))
         return
@@ -312,7 +342,15 @@ def demo(
     from nirsframe.demo import DEMO_PIPELINE, SAMPLE_DATA, TEST_VALUES, TRAIN_VALUES
 
     try:
-        result = _search(DEMO_PIPELINE, SAMPLE_DATA, target=None, workspace=workspace, train_values=list(TRAIN_VALUES), test_values=list(TEST_VALUES), quiet=quiet or as_json)
+        result = _search(
+            DEMO_PIPELINE,
+            SAMPLE_DATA,
+            target=None,
+            workspace=workspace,
+            train_values=list(TRAIN_VALUES),
+            test_values=list(TEST_VALUES),
+            quiet=quiet or as_json,
+        )
     except NirsframeError as exc:
         fail(str(exc))
         return
@@ -334,7 +372,7 @@ def generate(
     ] = None,
     repetitions: Annotated[int, typer.Option(help="Spectra per sample.")] = 1,
     classes: Annotated[int, typer.Option(help="Product types (0: none).")] = 0,
-    closure: Annotated[bool, typer.Option(help="Close compositions to 100 %.")] = False,  # noqa: FBT002
+    closure: Annotated[bool, typer.Option(help="Close compositions to 100 %.")] = False,
     band_shape: Annotated[str, typer.Option(help="gaussian or voigt.")] = "gaussian",
     scatter: Annotated[float, typer.Option(help="Log multiplicative scatter std.")] = 0.1,
     noise: Annotated[float, typer.Option(help="Detector noise std.")] = 2e-4,
@@ -342,8 +380,8 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     threads: Annotated[int, typer.Option(help="Blocks generated in parallel.")] = 1,
     mode: Annotated[str, typer.Option(help="create, append or overwrite.")] = "create",
-    as_json: JsonOpt = False,  # noqa: FBT002
-    quiet: QuietOpt = False,  # noqa: FBT002
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Stream synthetic NIR spectra (Beer-Lambert mixtures) into a Lance dataset."""
     from rich.progress import Progress
@@ -379,16 +417,32 @@ def generate(
 def predict_lance_cmd(
     workspace: WorkspaceOpt,
     run_id: Annotated[str, typer.Option("--run", help="Run id whose fitted chain predicts.")],
-    source: Annotated[str, typer.Option("--source", "-s", help="Lance source URI (nirsframe-written).")],
-    out: Annotated[str, typer.Option("--out", "-o", help="Lance target URI (created when absent).")],
-    engine: Annotated[str, typer.Option(help="local (stream here) or ray (needs nirsframe[ray]).")] = "local",
-    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address, e.g. auto or ray://head:10001.")] = None,
-    source_version: Annotated[str | None, typer.Option(help="Source version number or tag (default: latest).")] = None,
-    mode: Annotated[str, typer.Option(help="append or overwrite when the target exists.")] = "append",
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="Lance source URI (nirsframe-written).")
+    ],
+    out: Annotated[
+        str, typer.Option("--out", "-o", help="Lance target URI (created when absent).")
+    ],
+    engine: Annotated[
+        str, typer.Option(help="local (stream here) or ray (needs nirsframe[ray]).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Ray cluster address, e.g. auto or ray://head:10001."),
+    ] = None,
+    source_version: Annotated[
+        str | None, typer.Option(help="Source version number or tag (default: latest).")
+    ] = None,
+    mode: Annotated[
+        str, typer.Option(help="append or overwrite when the target exists.")
+    ] = "append",
     batch_rows: Annotated[int, typer.Option(help="Rows per batch.")] = 8192,
-    storage_option: Annotated[list[str] | None, typer.Option(help="Lance storage option KEY=VALUE (repeatable), for both ends.")] = None,
-    as_json: JsonOpt = False,  # noqa: FBT002
-    quiet: QuietOpt = False,  # noqa: FBT002
+    storage_option: Annotated[
+        list[str] | None,
+        typer.Option(help="Lance storage option KEY=VALUE (repeatable), for both ends."),
+    ] = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Predict a Lance dataset with a run's chain, committing ONE new version of the target."""
     from nirsframe.engine import predict_lance
@@ -422,7 +476,9 @@ def explain(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     workspace: WorkspaceOpt,
     repeats: Annotated[int, typer.Option("--repeats", help="Permutations per band.")] = 5,
-    band_width: Annotated[int | None, typer.Option(help="Points per permuted band (default P // 50).")] = None,
+    band_width: Annotated[
+        int | None, typer.Option(help="Points per permuted band (default P // 50).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the band permutations.")] = 0,
     top: Annotated[int, typer.Option(help="Wavelengths to print, by importance.")] = 10,
     as_json: JsonOpt = False,
@@ -444,8 +500,16 @@ def explain(
     frame = e.frame
     if "importance" in frame.columns and frame["importance"].null_count() < frame.height:
         frame = frame.sort("importance", descending=True, nulls_last=True)
-    table = Table(title=f"run {run_id}: {e.model}" + (f" ({e.n_components} LV)" if e.n_components else "") + f", coef on the {e.coef_space} axis")
-    cols = [c for c in ("wavelength", "coef", "vip", "importance", "importance_std", "shap_mean_abs") if c in frame.columns]
+    table = Table(
+        title=f"run {run_id}: {e.model}"
+        + (f" ({e.n_components} LV)" if e.n_components else "")
+        + f", coef on the {e.coef_space} axis"
+    )
+    cols = [
+        c
+        for c in ("wavelength", "coef", "vip", "importance", "importance_std", "shap_mean_abs")
+        if c in frame.columns
+    ]
     for c in cols:
         table.add_column(c, justify="right")
     for row in frame.head(top).iter_rows(named=True):
@@ -459,7 +523,9 @@ def explain(
 def report(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
     workspace: WorkspaceOpt,
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
     quiet: QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report of a run (ranking, plots embedded as PNG)."""
@@ -482,7 +548,7 @@ def import_nirs4all(
     ] = None,
     target: Annotated[str, typer.Option(help="Target column of the converted spec.")] = "y",
     name: Annotated[str | None, typer.Option(help="Pipeline name (default: the file's).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Write JSON instead of YAML.")] = False,  # noqa: FBT002
+    as_json: Annotated[bool, typer.Option("--json", help="Write JSON instead of YAML.")] = False,
 ) -> None:
     """Convert a nirs4all pipeline file into a nirsframe pipeline spec."""
     import yaml

@@ -101,7 +101,9 @@ class SpectralDataset:
         schema = self.frame.collect_schema()
         missing = [c for c in self.roles.columns() if c not in schema]
         if missing:
-            msg = f"dataset roles name columns that are absent: {missing}; columns: {schema.names()}"
+            msg = (
+                f"dataset roles name columns that are absent: {missing}; columns: {schema.names()}"
+            )
             raise DatasetError(msg)
         if not self.roles.spectra:
             msg = "a dataset needs at least one spectra column"
@@ -145,7 +147,9 @@ class SpectralDataset:
         )
         ax.check_width(p)
         cols: dict[str, Any] = {
-            "sample_id": np.asarray(ids).astype(str) if ids is not None else np.arange(n).astype(str)
+            "sample_id": np.asarray(ids).astype(str)
+            if ids is not None
+            else np.arange(n).astype(str)
         }
         cols["spectra"] = np.ascontiguousarray(xa)
         names: tuple[str, ...] = ()

@@ -366,7 +366,12 @@ def _shap_values(
     coef: Float64Array, intercept: float, background: Float64Array, x: Float64Array
 ) -> Float64Array:
     """SHAP values of a linear model with the ``shap`` package (independent-feature masker)."""
-    shap = importlib.import_module("shap")  # optional dependency, checked by the caller
+    with warnings.catch_warnings():
+        # shap's import pulls in its plotting code, which emits matplotlib deprecation warnings
+        # that are none of the caller's business.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        shap = importlib.import_module("shap")  # optional dependency, checked by the caller
     explainer = shap.LinearExplainer((coef, intercept), background)
     return np.asarray(explainer.shap_values(x), dtype=np.float64)
 

@@ -198,39 +198,74 @@ def gaussian(
 
 
 @jit
+def _window_sum(buf: FloatArray, start: int, size: int) -> float:
+    s = 0.0
+    for k in range(size):
+        s += buf[start + k]
+    return s
+
+
+@jit
 def _moving_average(x: FloatArray, size: int, mode: int, cval: float, out: FloatArray) -> None:
     n, p = x.shape
     before = size // 2
     after = size - 1 - before
     buf = np.empty(p + size - 1)
     inv = 1.0 / size
+    n_full = p // _RESEED
+    n_grouped = n_full - n_full % 4
     for i in range(n):
         _extend(x[i], before, after, mode, cval, buf)
+        o = out[i]
         # Running sum in float64. Adding the new point and dropping the old one lets rounding
         # error accumulate along the row (~ eps * max|x| per step), so the sum is re-seeded from
         # scratch every _RESEED outputs: the error stays below ~_RESEED * eps * max|x| (about
         # 6e-14 relative), while the re-seed costs only size/_RESEED extra additions per point.
+        # Each running sum is a serial chain of additions (one add latency per output), so four
+        # blocks advance side by side in one loop: four independent chains the CPU overlaps
+        # (~3x faster), each block computed exactly as alone (same operations, same order).
         finite = True
-        for start in range(0, p, _RESEED):
-            s = 0.0
-            for k in range(size):
-                s += buf[start + k]
-            out[i, start] = s * inv
+        for g in range(0, n_grouped, 4):
+            a0 = g * _RESEED
+            a1 = a0 + _RESEED
+            a2 = a1 + _RESEED
+            a3 = a2 + _RESEED
+            s0 = _window_sum(buf, a0, size)
+            s1 = _window_sum(buf, a1, size)
+            s2 = _window_sum(buf, a2, size)
+            s3 = _window_sum(buf, a3, size)
+            o[a0] = s0 * inv
+            o[a1] = s1 * inv
+            o[a2] = s2 * inv
+            o[a3] = s3 * inv
+            for t in range(1, _RESEED):
+                s0 += buf[a0 + t + size - 1] - buf[a0 + t - 1]
+                s1 += buf[a1 + t + size - 1] - buf[a1 + t - 1]
+                s2 += buf[a2 + t + size - 1] - buf[a2 + t - 1]
+                s3 += buf[a3 + t + size - 1] - buf[a3 + t - 1]
+                o[a0 + t] = s0 * inv
+                o[a1 + t] = s1 * inv
+                o[a2 + t] = s2 * inv
+                o[a3 + t] = s3 * inv
+            # A NaN/inf that entered a block leaves its sum non-finite until the re-seed
+            # (NaN - NaN and inf - inf are NaN), so checking once per block catches it.
+            if not (math.isfinite(s0) and math.isfinite(s1)):
+                finite = False
+            if not (math.isfinite(s2) and math.isfinite(s3)):
+                finite = False
+        for start in range(n_grouped * _RESEED, p, _RESEED):
+            s = _window_sum(buf, start, size)
+            o[start] = s * inv
             for j in range(start + 1, min(start + _RESEED, p)):
                 s += buf[j + size - 1] - buf[j - 1]
-                out[i, j] = s * inv
-            # A NaN/inf that entered this block leaves the sum non-finite until the re-seed
-            # (NaN - NaN and inf - inf are NaN), so checking once per block catches it.
+                o[j] = s * inv
             if not math.isfinite(s):
                 finite = False
         if not finite:
             # Sum each window directly so that NaN/inf reach only the windows containing them
             # (a running sum, scipy's included, would carry them further along the row).
             for j in range(p):
-                s = 0.0
-                for k in range(size):
-                    s += buf[j + k]
-                out[i, j] = s * inv
+                o[j] = _window_sum(buf, j, size) * inv
 
 
 def moving_average(

@@ -227,8 +227,9 @@ def _penta_ldl_solve(pen: FloatArray, diag: FloatArray, rhs: FloatArray, fac: Fl
     """Pentadiagonal lanes solve by ``L D Lᵀ`` (unit ``L``): no square root, one division.
 
     ``fac[i, 0, ln] = 1 / D[i]``, ``fac[i, 1, ln] = L[i, i - 1]``, ``fac[i, 2, ln] = L[i, i - 2]``.
-    With ``c = M[i, i - 2]``: ``L[i, i - 2] = c / D[i - 2]``, ``e = M[i, i - 1] - c L[i - 1, i - 2]``,
-    ``L[i, i - 1] = e / D[i - 1]``, ``D[i] = M[i, i] - L[i, i - 1] e - L[i, i - 2] c``. The lane
+    With ``c = M[i, i - 2]``: ``L[i, i - 2] = c / D[i - 2]``,
+    ``e = M[i, i - 1] - c L[i - 1, i - 2]``, ``L[i, i - 1] = e / D[i - 1]`` and
+    ``D[i] = M[i, i] - L[i, i - 1] e - L[i, i - 2] c``. The lane
     loops stay scalar (numba does not vectorise them), where square root and division share one
     unit, so this is ~2x faster than :func:`_penta_solve`. Its rounding differs from LAPACK's
     Cholesky by ~cond * eps: used only where the weights keep the system well conditioned

@@ -124,7 +124,11 @@ def read_nirs4all_folder(path: str | Path, *, unit: AxisUnit = "nm") -> Spectral
                 raise DatasetError(msg)
             continue
         x, header = _read_matrix(xf)
-        ax = SpectralAxis([float(h) for h in header], unit) if header else SpectralAxis.index(x.shape[1])
+        ax = (
+            SpectralAxis([float(h) for h in header], unit)
+            if header
+            else SpectralAxis.index(x.shape[1])
+        )
         if axis is not None and ax != axis:
             msg = f"X{stem}.csv has another axis than Xcal.csv: {ax!r} vs {axis!r}"
             raise SpectralShapeError(msg)

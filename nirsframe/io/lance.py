@@ -6,7 +6,6 @@ the workspace layer). Reads are lazy and accept a version number or a tag.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import lance
@@ -26,6 +25,7 @@ from nirsframe.exceptions import DatasetError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from nirsframe.axis import SpectralAxis
 
@@ -85,7 +85,9 @@ def scan_lance(uri: str | Path, *, version: int | str | None = None) -> Spectral
         msg = f"Lance dataset {uri} was not written by nirsframe (no axes/roles metadata)"
         raise DatasetError(msg)
     frame = pl.scan_pyarrow_dataset(ds)
-    return SpectralDataset(frame, axes_from_json(meta[AXES_KEY.encode()]), parse_roles(meta[ROLES_KEY.encode()]))
+    return SpectralDataset(
+        frame, axes_from_json(meta[AXES_KEY.encode()]), parse_roles(meta[ROLES_KEY.encode()])
+    )
 
 
 def write_lance_stream(

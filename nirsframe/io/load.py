@@ -37,7 +37,9 @@ def load_dataset(data: DataLike, *, axis: SpectralAxis | None = None) -> Spectra
         return SpectralDataset.from_numpy(np.asarray(data[0]), data[1], axis=ax)
     if isinstance(data, pl.DataFrame | pl.LazyFrame):
         frame = data.lazy()
-        roles = infer_roles(frame.collect_schema(), spectra=None, id_column=None, targets=None, split=None)
+        roles = infer_roles(
+            frame.collect_schema(), spectra=None, id_column=None, targets=None, split=None
+        )
         width = frame.collect_schema()[roles.spectra[0]]
         if not isinstance(width, pl.Array):
             msg = f"column {roles.spectra[0]!r} must be pl.Array; got {width}"

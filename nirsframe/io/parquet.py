@@ -82,8 +82,6 @@ def write_parquet(dataset: SpectralDataset, path: str | Path) -> Path:
     """Write ``dataset`` with its axes and roles in the schema metadata; returns the path."""
     path = Path(path)
     table = dataset.frame.collect().to_arrow()
-    table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), **dataset.metadata()}
-    )
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **dataset.metadata()})
     pq.write_table(table, path)
     return path

@@ -292,8 +292,8 @@ class CompetitiveAdaptiveReweightedSampling(_Selector):
     ``r_i = a·exp(-k i)`` (``r_1 = 1``, ``r_N = 2/P``) sets how many points survive: the
     ``r_i·P`` largest weights are kept (enforced elimination), then ``P`` draws with
     replacement among them, proportional to the weights, keep the points drawn at least once
-    (adaptive reweighted sampling). Every subset is scored by ``n_folds`` venetian-blind RMSECV (best
-    component count up to ``n_components``); the subset with the lowest RMSECV is selected.
+    (adaptive reweighted sampling). Every subset is scored by ``n_folds`` venetian-blind RMSECV
+    (best component count up to ``n_components``); the subset with the lowest RMSECV is selected.
 
     Parameters
     ----------

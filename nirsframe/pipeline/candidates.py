@@ -14,10 +14,9 @@ from nirsframe.pipeline.targets import TargetTransform
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from nirsframe.pipeline.spec import Variant
-
     from nirsframe.axis import SpectralAxis
     from nirsframe.operators._base import SpectralOperator
+    from nirsframe.pipeline.spec import Variant
 
 
 def _frozen(params: Mapping[str, Any]) -> str:
@@ -148,7 +147,10 @@ def from_spec(variant: Variant) -> Candidate:
             msg = f"variant {variant.index} is a stack; read it with stack_from_spec()"
             raise SpecError(msg)
     if len(models) != 1:
-        msg = f"variant {variant.index} ({variant.label}) must have exactly one model step; got {len(models)}"
+        msg = (
+            f"variant {variant.index} ({variant.label}) must have exactly one model step; "
+            f"got {len(models)}"
+        )
         raise SpecError(msg)
     return Candidate(tuple(steps), models[0], tuple(ys))
 
@@ -167,5 +169,11 @@ def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | N
     (step,) = stacks
     bases = []
     for branch in step.branches:
-        bases.append(from_spec(variant.__class__(variant.index, variant.pipeline.model_copy(update={"steps": branch}))))
+        bases.append(
+            from_spec(
+                variant.__class__(
+                    variant.index, variant.pipeline.model_copy(update={"steps": branch})
+                )
+            )
+        )
     return bases, ModelChoice.of(step.meta.model, step.meta.params)

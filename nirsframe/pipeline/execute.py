@@ -101,7 +101,9 @@ def add_aggregated_metrics(
             ((pl.col("y_pred") - pl.col("y")) ** 2).mean().sqrt().alias(name)
         )
 
-    out = ranking.join(per_variant(oof.drop_nulls("y_pred"), "rmsecv_agg"), on="variant", how="left")
+    out = ranking.join(
+        per_variant(oof.drop_nulls("y_pred"), "rmsecv_agg"), on="variant", how="left"
+    )
     return out.join(per_variant(tests, "rmsep_agg"), on="variant", how="left")
 
 
@@ -160,7 +162,13 @@ def execute(
         raise DatasetError(msg)
     ranking, oof, tests, by_id = build_result(name, target, preds, y, ids, train, folds, test)
     if rep is not None:
-        samples = df.select(pl.col(roles.id).cast(pl.String).alias("sample_id"), pl.col(rep).alias("_rep")) if roles.id else None
+        samples = (
+            df.select(
+                pl.col(roles.id).cast(pl.String).alias("sample_id"), pl.col(rep).alias("_rep")
+            )
+            if roles.id
+            else None
+        )
         ranking = add_aggregated_metrics(ranking, oof, tests, samples, aggregate)
     return SearchResult(
         name=name,

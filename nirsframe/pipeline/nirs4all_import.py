@@ -34,14 +34,11 @@ unknown classes, or parameters without an equivalent -- is collected, and a sing
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from nirsframe.exceptions import SpecError
 from nirsframe.models.sklearn_models import ALLOWED_MODULES
@@ -316,7 +313,7 @@ _UNSUPPORTED_MODIFIERS = frozenset(
         "_metadata_",
     }
 )
-_NOTES = frozenset({"_comment", "description", "comment"})
+_NOTES = frozenset({"_comment"})  # nirs4all's comment key, dropped anywhere
 _TOP_IGNORED = frozenset({"description", "has_generators", "num_configurations", "_comment"})
 
 _KEYWORD_REASONS = {
@@ -385,11 +382,11 @@ class _Converter:
         self.issues.append(f"{loc}: {reason}")
 
     # -- values ------------------------------------------------------------------------------
-    def value(self, raw: Any, loc: str) -> Any:
+    def value(self, raw: Any) -> Any:
         """A parameter value with generator modifiers renamed and notes dropped."""
         raw = _numpy_array(raw)
         if isinstance(raw, list):
-            return [self.value(v, _join(loc, i)) for i, v in enumerate(raw)]
+            return [self.value(v) for v in raw]
         if not isinstance(raw, Mapping):
             return raw
         out: dict[str, Any] = {}
@@ -404,18 +401,17 @@ class _Converter:
                 msg = "the '_cartesian_' generator is not supported; use nested '_or_'"
                 raise _Unsupported(msg)
             name = _MODIFIERS.get(str(key), str(key)) if is_gen else str(key)
-            out[name] = self.value(item, _join(loc, key))
+            out[name] = self.value(item)
         return out
 
-    def params(self, raw: Any, loc: str) -> dict[str, Any]:
+    def params(self, raw: Any) -> dict[str, Any]:
+        """Parameters with generator modifiers renamed (``_seed_`` -> ``seed``)."""
         if raw is None:
             return {}
         if not isinstance(raw, Mapping):
             msg = f"'params' must be a mapping; got {raw!r}"
             raise _Unsupported(msg)
-        return {
-            str(k): self.value(v, _join(loc, str(k))) for k, v in raw.items() if k not in _NOTES
-        }
+        return {str(k): self.value(v) for k, v in raw.items() if k not in _NOTES}
 
     # -- classes -----------------------------------------------------------------------------
     def component(self, raw: Any) -> tuple[str, dict[str, Any]]:
@@ -438,9 +434,8 @@ class _Converter:
         msg = f"expected a class path or {{class: ..., params: ...}}; got {raw!r}"
         raise _Unsupported(msg)
 
-    def operator(self, path: str, params: dict[str, Any], loc: str) -> list[dict[str, Any]]:
+    def operator(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """The nirsframe operator step of a nirs4all or scikit-learn transformer."""
-        del loc
         root, public, cls = _class_name(path)
         if root == "sklearn" and public == "sklearn.preprocessing":
             if cls == "FunctionTransformer" and params.get("func") is None:
@@ -480,21 +475,21 @@ class _Converter:
         if name == "PyBaselineCorrection":
             method = str(params.pop("method", "asls")).lower()
             if method not in _PYBASELINES:
-                msg_0 = f"pybaselines method {method!r} has no nirsframe operator"
-                raise _Unsupported(msg_0)
+                msg = f"pybaselines method {method!r} has no nirsframe operator"
+                raise _Unsupported(msg)
             return [{_PYBASELINES[method]: params}]  # same parameter names (pybaselines')
         if name == "Resampler":
             return [self.resampler(params)]
         if name in _KNOWN_UNSUPPORTED:
-            msg_0 = f"{cls}: {_KNOWN_UNSUPPORTED[name]}"
-            raise _Unsupported(msg_0)
+            msg = f"{cls}: {_KNOWN_UNSUPPORTED[name]}"
+            raise _Unsupported(msg)
         if name in OPERATOR_RULES:
             return [{OPERATOR_RULES[name].name: OPERATOR_RULES[name].convert(params, name)}]
         if ".augmentation" in public:
-            msg_0 = f"{cls} is an augmenter; sample augmentation is not supported yet"
-            raise _Unsupported(msg_0)
-        msg_0 = f"unknown or unsupported class {path!r}"
-        raise _Unsupported(msg_0)
+            msg = f"{cls} is an augmenter; sample augmentation is not supported yet"
+            raise _Unsupported(msg)
+        msg = f"unknown or unsupported class {path!r}"
+        raise _Unsupported(msg)
 
     def resampler(self, params: dict[str, Any]) -> dict[str, Any]:
         target = _numpy_array(params.pop("target_wavelengths", None))
@@ -516,9 +511,10 @@ class _Converter:
             raise _Unsupported(msg)
         return {"resample": {"target": target, "method": method}}
 
-    def model(self, raw: Any, loc: str) -> dict[str, Any]:
+    def model(self, raw: Any) -> dict[str, Any]:
+        """A ``model`` step: ``pls`` for PLSRegression, else an allow-listed class path."""
         path, raw_params = self.component(raw)
-        params = self.params(raw_params, _join(loc, "params"))
+        params = self.params(raw_params)
         root, public, cls = _class_name(path)
         if root == "sklearn" and public == "sklearn.cross_decomposition" and cls == "PLSRegression":
             return {"model": {"pls": _PLS_RULE.convert(params, "PLSRegression")}}
@@ -534,9 +530,10 @@ class _Converter:
         )
         raise _Unsupported(msg)
 
-    def y_processing(self, raw: Any, loc: str) -> dict[str, Any]:
+    def y_processing(self, raw: Any) -> dict[str, Any]:
+        """A ``y_processing`` step from scikit-learn's MinMaxScaler or StandardScaler."""
         path, raw_params = self.component(raw)
-        params = self.params(raw_params, _join(loc, "params"))
+        params = self.params(raw_params)
         root, public, cls = _class_name(path)
         rule = Y_RULES.get(cls) if (root, public) == ("sklearn", "sklearn.preprocessing") else None
         if rule is None:
@@ -625,7 +622,7 @@ class _Converter:
             if extra:
                 msg = f"model step keys {extra} are not supported"
                 raise _Unsupported(msg)
-            return [self.model(node["model"], _join(loc, "model"))]  # 'name' only labels it
+            return [self.model(node["model"])]  # 'name' only labels it
         if "split" in node:
             extra = [k for k in node if k not in {"split", "group"}]
             if extra:
@@ -640,7 +637,7 @@ class _Converter:
         ((key, body),) = node.items()
         here = _join(loc, key)
         if key == "y_processing":
-            return [self.y_processing(body, here)]
+            return [self.y_processing(body)]
         if key == "preprocessing":
             path, params = self.component(body)
             return self.class_step(path, params, here, nested=nested)
@@ -652,9 +649,9 @@ class _Converter:
             return self.split_step(
                 path if not params else {"class": path, "params": params}, loc, None, nested=nested
             )
-        if self.is_model(path) and not _class_name(path)[2].endswith("Scaler"):
-            return [self.model({"class": path, "params": params}, loc)]
-        return self.operator(path, self.params(params, _join(loc, "params")), loc)
+        if self.is_model(path):  # nirs4all runs a bare estimator step as a model
+            return [self.model({"class": path, "params": params})]
+        return self.operator(path, self.params(params))
 
     def split_step(self, body: Any, loc: str, group: Any, *, nested: bool) -> list[Any]:
         """Record the split (nirsframe has one, at top level); it leaves no step."""
@@ -662,7 +659,7 @@ class _Converter:
             msg = "a split inside a generator; nirsframe has one top-level split"
             raise _Unsupported(msg)
         path, params = self.component(body)
-        self.splitter(path, self.params(params, _join(loc, "params")), loc)
+        self.splitter(path, self.params(params), loc)
         if group is not None and self.split is not None and "group_kfold" not in self.split:
             msg = (
                 f"'group': {group!r} with {_class_name(path)[2]}; grouped splitting maps only "
@@ -700,9 +697,9 @@ class _Converter:
             if mod == key:
                 continue
             if mod in _UNSUPPORTED_MODIFIERS or mod not in _MODIFIERS:
-                msg_0 = f"generator modifier {mod!r} is not supported"
-                raise _Unsupported(msg_0)
-            out[_MODIFIERS[mod]] = self.value(value, _join(loc, mod))
+                msg = f"generator modifier {mod!r} is not supported"
+                raise _Unsupported(msg)
+            out[_MODIFIERS[mod]] = self.value(value)
         return out
 
 
@@ -819,9 +816,11 @@ def convert_nirs4all(
             msg = f"nirs4all pipeline keys {extra} are not supported (expected 'name', 'pipeline')"
             raise SpecError(msg)
     else:
-        msg = "a nirs4all pipeline is a list of steps or a mapping with a 'pipeline' list"
-        msg_0 = f"{msg}; got {type(doc).__name__}"
-        raise SpecError(msg_0)
+        msg = (
+            "a nirs4all pipeline is a list of steps or a mapping with a 'pipeline' list; "
+            f"got {type(doc).__name__}"
+        )
+        raise SpecError(msg)
     conv = _Converter()
     steps: list[Any] = []
     locs: list[str] = []
@@ -843,6 +842,6 @@ def convert_nirs4all(
     try:
         load_pipeline(spec)
     except SpecError as exc:
-        msg_0 = f"the converted pipeline is invalid: {exc}"
-        raise SpecError(msg_0) from None
+        msg = f"the converted pipeline is invalid: {exc}"
+        raise SpecError(msg) from None
     return spec

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 
 from nirsframe.validation.metrics import regression_metrics
 
 if TYPE_CHECKING:
+    import numpy as np
     import numpy.typing as npt
 
-    from nirsframe.pipeline.search import CandidatePredictions
     from nirsframe.pipeline.candidates import Candidate
+    from nirsframe.pipeline.search import CandidatePredictions
 
 
 def scores(y: npt.NDArray[np.float64], yhat: npt.NDArray[np.float64]) -> dict[str, float]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from nirskern.pls import cv_from_crossproducts, pls_fit, pls_fit_crossproducts, pls_predict
 
 from nirsframe.exceptions import SpecError
-from nirsframe.pipeline.tree import FINAL, Contexts, PrefixCache
+from nirsframe.pipeline.tree import FINAL, PrefixCache
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

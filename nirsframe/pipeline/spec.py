@@ -456,10 +456,14 @@ def _parse_stack(raw: Any, loc: str, cap: int) -> StackStep:
     body = _body(raw, loc, "'stack'")
     unknown = sorted(set(body) - {"branches", "meta"})
     if unknown:
-        raise _fail(join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], ['branches', 'meta'])}")
+        raise _fail(
+            join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], ['branches', 'meta'])}"
+        )
     branches = body.get("branches")
     if not isinstance(branches, list) or len(branches) < 2:
-        raise _fail(join_loc(loc, "branches"), f"needs a list of at least two branches; got {branches!r}")
+        raise _fail(
+            join_loc(loc, "branches"), f"needs a list of at least two branches; got {branches!r}"
+        )
     parsed: list[list[Any]] = []
     for i, branch in enumerate(branches):
         where = join_loc(loc, f"branches[{i}]")
@@ -479,7 +483,9 @@ def _branches_as_lists(raw: Any, loc: str) -> list[Any]:
     if isinstance(raw, Mapping):
         raw = list(raw.values())
     if not isinstance(raw, list) or not raw:
-        raise _fail(loc, f"'branch' must be a non-empty list (or mapping) of step lists; got {raw!r}")
+        raise _fail(
+            loc, f"'branch' must be a non-empty list (or mapping) of step lists; got {raw!r}"
+        )
     return [b if isinstance(b, list) else [b] for b in raw]
 
 

@@ -58,14 +58,16 @@ def _base_predictions(
     predict_rows: npt.NDArray[np.int64],
     ids: npt.NDArray[Any],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Inner OOF predictions on ``fit_rows`` (n_fit, B) and refit predictions on ``predict_rows``."""
+    """Inner OOF predictions on ``fit_rows`` (n_fit, B) and refit ones on ``predict_rows``."""
     label = np.full(len(ids), "drop", dtype=object)
     label[fit_rows] = "train"
     label[predict_rows] = "test"
     frame = dataset.frame.with_columns(pl.Series(_SPLIT, label.astype(str)))
     roles = dataset.roles.model_copy(update={"split": _SPLIT})
     sub = dataset.with_frame(frame, roles=roles)
-    res = execute(sub, base, target=target, splitter=splitter, train_values=("train",), test_values=("test",))
+    res = execute(
+        sub, base, target=target, splitter=splitter, train_values=("train",), test_values=("test",)
+    )
     if len(res.variants) != len(base):
         reasons = "; ".join(r for _, r in res.skipped)
         msg = f"a base model of the stack could not run: {reasons}"
@@ -108,7 +110,9 @@ def stack(
     usable = (df[target].is_not_null() & df[target].cast(pl.Float64).is_not_nan()).to_numpy()
     ids = df[roles.id].cast(pl.String).to_numpy()
     y = df[target].cast(pl.Float64).to_numpy()
-    train_all, test_all = split_rows(df, roles.split, train_values=train_values, test_values=test_values)
+    train_all, test_all = split_rows(
+        df, roles.split, train_values=train_values, test_values=test_values
+    )
     train = train_all[usable[train_all]]
     test = test_all[usable[test_all]]
     x_train = None  # folds only need y (and groups) for the splitters that use them
@@ -119,7 +123,13 @@ def stack(
     for k in np.unique(folds[folds >= 0]):
         fit_rows, val_rows = train[folds != k], train[folds == k]
         inner, outer = _base_predictions(
-            dataset, base, target=target, splitter=splitter, fit_rows=fit_rows, predict_rows=val_rows, ids=ids
+            dataset,
+            base,
+            target=target,
+            splitter=splitter,
+            fit_rows=fit_rows,
+            predict_rows=val_rows,
+            ids=ids,
         )
         model = build_estimator(meta.kind, meta.params).fit(inner, y[fit_rows])
         oof_stack[folds == k] = np.asarray(model.predict(outer), dtype=np.float64).ravel()
@@ -130,12 +140,20 @@ def stack(
     test_frame = pl.DataFrame({"sample_id": ids[test], "y": y[test]})
     if test.size:
         inner, outer = _base_predictions(
-            dataset, base, target=target, splitter=splitter, fit_rows=train, predict_rows=test, ids=ids
+            dataset,
+            base,
+            target=target,
+            splitter=splitter,
+            fit_rows=train,
+            predict_rows=test,
+            ids=ids,
         )
         model = build_estimator(meta.kind, meta.params).fit(inner, y[train])
         pred = np.asarray(model.predict(outer), dtype=np.float64).ravel()
         test_frame = test_frame.with_columns(pl.Series("y_pred", pred))
-        test_frame = test_frame.with_columns([pl.Series(f"base_{i}", outer[:, i]) for i in range(b)])
+        test_frame = test_frame.with_columns(
+            [pl.Series(f"base_{i}", outer[:, i]) for i in range(b)]
+        )
         metrics["rmsep"] = scores(y[test], pred)["rmse"]
         for i in range(b):
             metrics[f"base_{i}_rmsep"] = scores(y[test], outer[:, i])["rmse"]
@@ -161,17 +179,47 @@ def as_search_result(
         tst = scores(res.test["y"].to_numpy(), res.test[col].to_numpy()) if has_test else None
         rows.append(
             {
-                "variant": v, "preprocessing": prep, "model": model, "n_components": n,
-                "rmsecv": cv["rmse"], "r2cv": cv["r2"], "bias": cv["bias"], "sep": cv["sep"],
-                "rpd": cv["rpd"], "rmsec": None,
-                "rmsep": tst["rmse"] if tst else None, "r2p": tst["r2"] if tst else None,
+                "variant": v,
+                "preprocessing": prep,
+                "model": model,
+                "n_components": n,
+                "rmsecv": cv["rmse"],
+                "r2cv": cv["r2"],
+                "bias": cv["bias"],
+                "sep": cv["sep"],
+                "rpd": cv["rpd"],
+                "rmsec": None,
+                "rmsep": tst["rmse"] if tst else None,
+                "r2p": tst["r2"] if tst else None,
             }
         )
-        oof_parts.append(res.oof.select("sample_id", "fold", pl.lit(v).alias("variant"), "y", pl.col(col).alias("y_pred")))
+        oof_parts.append(
+            res.oof.select(
+                "sample_id", "fold", pl.lit(v).alias("variant"), "y", pl.col(col).alias("y_pred")
+            )
+        )
         if has_test:
-            test_parts.append(res.test.select("sample_id", pl.lit(-1).alias("fold"), pl.lit(v).alias("variant"), "y", pl.col(col).alias("y_pred")))
-    ranking = pl.DataFrame(rows, schema_overrides={"rmsec": pl.Float64, "n_components": pl.Int64}).sort("rmsecv")
-    empty = pl.DataFrame(schema={"sample_id": pl.String, "fold": pl.Int64, "variant": pl.Int32, "y": pl.Float64, "y_pred": pl.Float64})
+            test_parts.append(
+                res.test.select(
+                    "sample_id",
+                    pl.lit(-1).alias("fold"),
+                    pl.lit(v).alias("variant"),
+                    "y",
+                    pl.col(col).alias("y_pred"),
+                )
+            )
+    ranking = pl.DataFrame(
+        rows, schema_overrides={"rmsec": pl.Float64, "n_components": pl.Int64}
+    ).sort("rmsecv")
+    empty = pl.DataFrame(
+        schema={
+            "sample_id": pl.String,
+            "fold": pl.Int64,
+            "variant": pl.Int32,
+            "y": pl.Float64,
+            "y_pred": pl.Float64,
+        }
+    )
     return SearchResult(
         name=name,
         target=target,

@@ -33,8 +33,14 @@ def test_gasoline_matches_the_r_pls_manual() -> None:
     }
     result = api.run(spec, GASOLINE)
     by_n = result.ranking.sort("n_components")
-    assert np.round(by_n["rmsecv"].to_numpy(), 4).tolist() == ref["LOO_CV_RMSEP_intercept_then_1_to_10"][1:]
-    assert np.round(by_n["rmsep"].to_numpy(), 4).tolist() == ref["test_RMSEP_intercept_then_1_to_10"][1:]
+    assert (
+        np.round(by_n["rmsecv"].to_numpy(), 4).tolist()
+        == ref["LOO_CV_RMSEP_intercept_then_1_to_10"][1:]
+    )
+    assert (
+        np.round(by_n["rmsep"].to_numpy(), 4).tolist()
+        == ref["test_RMSEP_intercept_then_1_to_10"][1:]
+    )
 
 
 def frame(n: int = 40) -> pl.DataFrame:

@@ -31,7 +31,9 @@ def test_series_matrix_round_trip_is_zero_copy() -> None:
 
 
 def test_null_rows_survive_a_transform() -> None:
-    s = pl.Series("spectra", [[1.0, 2.0, 4.0], None, [3.0, 1.0, 0.0]], dtype=pl.Array(pl.Float64, 3))
+    s = pl.Series(
+        "spectra", [[1.0, 2.0, 4.0], None, [3.0, 1.0, 0.0]], dtype=pl.Array(pl.Float64, 3)
+    )
     out = pl.DataFrame(s).select(nf.snv("spectra"))["spectra"]
     assert out.is_null().to_list() == [False, True, False]
     np.testing.assert_allclose(out[0].to_numpy(), nf_snv_ref([1.0, 2.0, 4.0]), rtol=1e-12)

@@ -35,8 +35,22 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     spec.write_text(SMALL)
     ws = tmp / "ws"
     res = runner.invoke(
-        app, ["run", str(spec), "--data", str(SAMPLE_DATA), "-w", str(ws), "--json",
-              "--train-value", "train", "--train-value", "monitor", "--test-value", "test"]
+        app,
+        [
+            "run",
+            str(spec),
+            "--data",
+            str(SAMPLE_DATA),
+            "-w",
+            str(ws),
+            "--json",
+            "--train-value",
+            "train",
+            "--train-value",
+            "monitor",
+            "--test-value",
+            "test",
+        ],
     )
     assert res.exit_code == 0, res.output
     return ws, json.loads(res.output)["run_id"]
@@ -67,17 +81,23 @@ def test_run_and_validate_fail_with_one_line(tmp_path: Path) -> None:
     assert json.loads(ok.output)["variants"] == 140
 
 
-def test_predict_replays_and_refuses_another_axis(recorded: tuple[Path, str], tmp_path: Path) -> None:
+def test_predict_replays_and_refuses_another_axis(
+    recorded: tuple[Path, str], tmp_path: Path
+) -> None:
     ws, run_id = recorded
     out = tmp_path / "pred.parquet"
-    res = runner.invoke(app, ["predict", "-w", str(ws), "--run", run_id, "--data", str(SAMPLE_DATA), "-o", str(out)])
+    res = runner.invoke(
+        app, ["predict", "-w", str(ws), "--run", run_id, "--data", str(SAMPLE_DATA), "-o", str(out)]
+    )
     assert res.exit_code == 0, res.output
     pred = pl.read_parquet(out)
     assert pred.height == 240
     other = tmp_path / "other.parquet"
     df = pl.read_parquet(SAMPLE_DATA)
     df.with_columns(pl.col("spectrum").list.head(50)).write_parquet(other)
-    res = runner.invoke(app, ["predict", "-w", str(ws), "--run", run_id, "--data", str(other), "-o", str(out)])
+    res = runner.invoke(
+        app, ["predict", "-w", str(ws), "--run", run_id, "--data", str(other), "-o", str(out)]
+    )
     assert res.exit_code == 1
     assert "axis" in res.output
 
@@ -100,15 +120,21 @@ def test_export_import_round_trip(recorded: tuple[Path, str], tmp_path: Path) ->
     key = tmp_path / "key"
     key.write_bytes(np.random.default_rng(0).bytes(32))
     bundle = tmp_path / "b.zip"
-    res = runner.invoke(app, ["export", run_id, "-w", str(ws), "-o", str(bundle), "--key", str(key)])
+    res = runner.invoke(
+        app, ["export", run_id, "-w", str(ws), "-o", str(bundle), "--key", str(key)]
+    )
     assert res.exit_code == 0, res.output
     other = tmp_path / "ws2"
-    res = runner.invoke(app, ["import", str(bundle), "-w", str(other), "--key", str(key), "--require-signature"])
+    res = runner.invoke(
+        app, ["import", str(bundle), "-w", str(other), "--key", str(key), "--require-signature"]
+    )
     assert res.exit_code == 0, res.output
     data = bytearray(bundle.read_bytes())
     data[len(data) // 2] ^= 0xFF
     bundle.write_bytes(bytes(data))
-    res = runner.invoke(app, ["import", str(bundle), "-w", str(tmp_path / "ws3"), "--key", str(key)])
+    res = runner.invoke(
+        app, ["import", str(bundle), "-w", str(tmp_path / "ws3"), "--key", str(key)]
+    )
     assert res.exit_code == 1
     assert res.output.startswith("error:")
 

@@ -26,7 +26,15 @@ pytest.importorskip("ray.data")
 pytest.importorskip("lance_ray")
 
 # Ray Data 2.60 warns about its own default context fields on every DataContext access.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+# ray.init forks its helpers after lance is imported; lance warns on fork (nothing of lance
+# runs in those children).
+# Together these take ~80 s on the shared 2-core machine (Ray start + worker start + JIT), so
+# they are `slow`: run them with `pytest -m slow tests/nirsframe/engine`.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context"),
+    pytest.mark.filterwarnings("ignore:lance is not fork-safe:UserWarning"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -60,4 +60,5 @@ def test_fitting_on_train_only_ignores_the_other_rows(tecator: tuple) -> None:
     threshold = f.threshold_
     all_rows = f.score(x)
     assert all_rows.threshold == threshold
-    np.testing.assert_array_equal(all_rows.statistic[train], f.score(x[train]).statistic)
+    # Equal up to BLAS blocking (row results may differ in the last bit with the row count).
+    np.testing.assert_allclose(all_rows.statistic[train], f.score(x[train]).statistic, rtol=1e-12)

@@ -47,9 +47,13 @@ def test_malformed_specs() -> None:
         parse_filter({"iqr": {}, "mad": {}})
     with pytest.raises(SpecError, match="exactly one filter name"):
         parse_filter(3)
-    with pytest.raises(SpecError, match=r"tag\.iqr: the parameters of filter 'iqr' must be a mapping"):
+    with pytest.raises(
+        SpecError, match=r"tag\.iqr: the parameters of filter 'iqr' must be a mapping"
+    ):
         parse_filter({"iqr": 1.5}, loc="tag")
-    with pytest.raises(SpecError, match=r"filter\.leverage: the 'k' parameter of filter 'leverage'"):
+    with pytest.raises(
+        SpecError, match=r"filter\.leverage: the 'k' parameter of filter 'leverage'"
+    ):
         parse_filter({"leverage": {"k": -2}})
     with pytest.raises(SpecError, match="filter 'q_residuals' has no parameter 'alfa'"):
         parse_filter({"q_residuals": {"alfa": 0.9}})

@@ -153,9 +153,8 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         ),
         _AXIS_96,
     ),
-    "savgol": {
-        check: _SHORT
-        for check in (
+    "savgol": dict.fromkeys(
+        (
             "check_dict_unchanged",
             "check_dtype_object",
             "check_estimators_dtypes",
@@ -170,8 +169,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
             "check_transformer_general",
             "check_transformer_preserve_dtypes",
             "check_transformers_unfitted_stateless",
-        )
-    },
+        ),
+        _SHORT,
+    ),
 }
 _NO_N_ITER = (
     "max_iter caps the reweighting of each spectrum inside transform; the stateless fit "

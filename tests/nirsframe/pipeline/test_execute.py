@@ -8,12 +8,12 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.cross_decomposition import PLSRegression
 
-from nirsframe.dataset import DatasetRoles, SpectralDataset
 from nirsframe.axis import SpectralAxis
+from nirsframe.dataset import DatasetRoles, SpectralDataset
 from nirsframe.exceptions import DatasetError
+from nirsframe.pipeline.candidates import Candidate, ModelChoice, Step
 from nirsframe.pipeline.execute import execute
 from nirsframe.pipeline.tree import fit_chain
-from nirsframe.pipeline.candidates import ModelChoice, Step, Candidate
 from nirsframe.validation.splitters import parse_split
 from tests.conftest import SHARED_DATA, synthetic_spectra
 
@@ -37,10 +37,16 @@ def dataset(n: int = 48, p: int = 60, *, split: bool = True) -> SpectralDataset:
 
 
 def variants(max_n: int = 6) -> list[Candidate]:
-    return [Candidate(c, ModelChoice.of("pls", {"n_components": n})) for c in CHAINS for n in range(1, max_n + 1)]
+    return [
+        Candidate(c, ModelChoice.of("pls", {"n_components": n}))
+        for c in CHAINS
+        for n in range(1, max_n + 1)
+    ]
 
 
-def naive_oof(ds: SpectralDataset, v: Candidate, folds: np.ndarray, train: np.ndarray) -> np.ndarray:
+def naive_oof(
+    ds: SpectralDataset, v: Candidate, folds: np.ndarray, train: np.ndarray
+) -> np.ndarray:
     """Refit the whole chain and an sklearn PLS on every training fold."""
     df = ds.frame.collect()
     x = df["spectra"].to_numpy()[train]
@@ -74,7 +80,9 @@ def test_search_equals_naive_refit_per_fold() -> None:
 
 
 def test_each_shared_step_is_computed_once() -> None:
-    result = execute(dataset(), variants(3), target="y", splitter=parse_split({"kfold": {"n_splits": 4}}))
+    result = execute(
+        dataset(), variants(3), target="y", splitter=parse_split({"kfold": {"n_splits": 4}})
+    )
     # snv once (stateless, all rows); msc once as a node (fitted per fold inside); SG after snv
     # once and after msc once: 4 step applications for 5 chains x 3 component counts.
     assert result.applications == {"snv": 1, "msc": 1, "savgol": 2}
@@ -105,7 +113,9 @@ def test_validation_rows_never_reach_fitted_steps() -> None:
     other = ~fold0
     # Rows of folds 1-3 are predicted by models that saw the poisoned fold 0: they must change.
     assert not np.allclose(clean["y_pred"].to_numpy()[other], dirty["y_pred"].to_numpy()[other])
-    ops, xt, _ = fit_chain(vs[0].steps, df["spectra"].to_numpy()[other], df["y"].to_numpy()[other], ds.axis)
+    ops, xt, _ = fit_chain(
+        vs[0].steps, df["spectra"].to_numpy()[other], df["y"].to_numpy()[other], ds.axis
+    )
     pls = PLSRegression(n_components=4, scale=False).fit(xt, df["y"].to_numpy()[other])
     xv = x[fold0]
     for op in ops:
@@ -125,13 +135,19 @@ def test_missing_targets_are_left_out_and_nan_spectra_refused() -> None:
     df = ds.frame.collect().with_columns(
         pl.when(pl.col("sample_id") == "s0").then(None).otherwise(pl.col("y")).alias("y")
     )
-    res = execute(ds.with_frame(df), variants(2), target="y", splitter=parse_split({"kfold": {"n_splits": 3}}))
+    res = execute(
+        ds.with_frame(df), variants(2), target="y", splitter=parse_split({"kfold": {"n_splits": 3}})
+    )
     assert res.extra["rows_without_target"] == 1
     x = df["spectra"].to_numpy().copy()
     x[3, 4] = np.nan
     with pytest.raises(DatasetError, match="NaN"):
-        execute(ds.with_frame(df.with_columns(pl.Series("spectra", x))), variants(2), target="y",
-                splitter=parse_split({"kfold": {"n_splits": 3}}))
+        execute(
+            ds.with_frame(df.with_columns(pl.Series("spectra", x))),
+            variants(2),
+            target="y",
+            splitter=parse_split({"kfold": {"n_splits": 3}}),
+        )
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "tecator.parquet").exists(), reason="shared data absent")
@@ -144,7 +160,12 @@ def test_tecator_reproduces_the_plain_pls_baseline_and_search_beats_it() -> None
     ds = read_parquet(SHARED_DATA / "tecator.parquet")
     candidates = [from_spec(v) for v in expand(DEMO_PIPELINE)]
     split = parse_split({"venetian": {"n_splits": 10}})
-    kw = {"target": "fat", "splitter": split, "train_values": TRAIN_VALUES, "test_values": TEST_VALUES}
+    kw = {
+        "target": "fat",
+        "splitter": split,
+        "train_values": TRAIN_VALUES,
+        "test_values": TEST_VALUES,
+    }
     raw = execute(ds, [c for c in candidates if not c.steps], **kw).best  # type: ignore[arg-type]
     # shared/data/reference/pls_baselines.json: 13 components, RMSECV 2.4303, RMSEP 2.09844.
     assert raw["n_components"] == 13
@@ -172,13 +193,15 @@ def test_repetitions_stay_together_and_are_aggregated() -> None:
     roles = DatasetRoles(id="sample_id", targets=("y",), repetition="sample")
     ds = SpectralDataset(df.lazy(), {"spectra": SpectralAxis.index(60)}, roles)
     res = execute(ds, variants(3), target="y", splitter=parse_split({"venetian": {"n_splits": 5}}))
-    folds = res.oof.filter(pl.col("variant") == 0).join(df.select("sample_id", "sample"), on="sample_id")
+    folds = res.oof.filter(pl.col("variant") == 0).join(
+        df.select("sample_id", "sample"), on="sample_id"
+    )
     per_sample = folds.group_by("sample").agg(pl.col("fold").n_unique())
     assert per_sample["fold"].max() == 1  # every sample's repetitions share one fold
     # Venetian over the 15 physical samples (not over the 45 rows): sample i -> fold i mod 5.
-    assert folds.group_by("sample").agg(pl.col("fold").first()).sort("sample")["fold"].to_list() == [
-        i % 5 for i in range(n_samples)
-    ]
+    assert folds.group_by("sample").agg(pl.col("fold").first()).sort("sample")[
+        "fold"
+    ].to_list() == [i % 5 for i in range(n_samples)]
     assert {"rmsecv_agg", "rmsep_agg"} <= set(res.ranking.columns)
     row = res.ranking.row(0, named=True)
     manual = (

@@ -28,14 +28,22 @@ def tiny() -> SpectralDataset:
     x = synthetic_spectra(12, 30, seed=2)
     y = x[:, 3:9].sum(axis=1)
     df = pl.DataFrame({"sample_id": [f"s{i}" for i in range(12)], "spectra": x, "y": y})
-    return SpectralDataset(df.lazy(), {"spectra": SpectralAxis.index(30)}, DatasetRoles(id="sample_id", targets=("y",)))
+    return SpectralDataset(
+        df.lazy(), {"spectra": SpectralAxis.index(30)}, DatasetRoles(id="sample_id", targets=("y",))
+    )
 
 
-def by_hand(x: np.ndarray, y: np.ndarray, fit: np.ndarray, pred: np.ndarray, k_inner: int) -> tuple[np.ndarray, np.ndarray]:
+def by_hand(
+    x: np.ndarray, y: np.ndarray, fit: np.ndarray, pred: np.ndarray, k_inner: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Base features for the meta-model, computed with plain loops (venetian inner folds)."""
+
     def base_models(xa: np.ndarray, ya: np.ndarray) -> list:
         snv = StandardNormalVariate().fit(xa)
-        return [("raw", PLS(n_components=2).fit(xa, ya)), ("snv", snv, PLS(n_components=3).fit(snv.transform(xa), ya))]
+        return [
+            ("raw", PLS(n_components=2).fit(xa, ya)),
+            ("snv", snv, PLS(n_components=3).fit(snv.transform(xa), ya)),
+        ]
 
     def predict(models: list, xb: np.ndarray) -> np.ndarray:
         raw = models[0][1].predict(xb)
@@ -55,7 +63,9 @@ def test_oof_construction_matches_a_hand_computation() -> None:
     ds = tiny()
     x = ds.matrix()
     y = ds.target()
-    res = stack(ds, [RAW2, SNV3], META, target="y", splitter=parse_split({"venetian": {"n_splits": 3}}))
+    res = stack(
+        ds, [RAW2, SNV3], META, target="y", splitter=parse_split({"venetian": {"n_splits": 3}})
+    )
     expected = np.empty(12)
     base_expected = np.empty((12, 2))
     rows = np.arange(12)
@@ -105,12 +115,19 @@ def test_nirs4all_branch_merge_runs_as_a_stack_through_nf_run() -> None:
         "target": "y",
         "split": {"venetian": {"n_splits": 3}},
         "steps": [
-            {"branch": [[{"model": {"pls": {"n_components": 2}}}], [{"snv": {}}, {"model": {"pls": {"n_components": 3}}}]]},
+            {
+                "branch": [
+                    [{"model": {"pls": {"n_components": 2}}}],
+                    [{"snv": {}}, {"model": {"pls": {"n_components": 3}}}],
+                ]
+            },
             {"merge": {"predictions": {"model": {"sklearn.linear_model.LinearRegression": {}}}}},
         ],
     }
     result = api.run(spec, tiny())
-    direct = stack(tiny(), [RAW2, SNV3], META, target="y", splitter=parse_split({"venetian": {"n_splits": 3}}))
+    direct = stack(
+        tiny(), [RAW2, SNV3], META, target="y", splitter=parse_split({"venetian": {"n_splits": 3}})
+    )
     row = result.ranking.filter(pl.col("preprocessing").str.starts_with("stack")).row(0, named=True)
     assert row["rmsecv"] == pytest.approx(direct.metrics["rmsecv"], rel=1e-12)
     assert result.ranking.height == 3

@@ -31,7 +31,9 @@ def _cases() -> list[tuple[np.ndarray, np.ndarray]]:
     cases.append((np.array([0, 0, 1, 1, 1]), np.array([0, 2, 1, 1, 0])))
     cases.append((np.array([0, 1, 2, 2]), np.array([0, 1, 1, 1])))
     # String labels.
-    cases.append((np.array(["olive", "corn", "corn", "soy"]), np.array(["olive", "soy", "corn", "soy"])))
+    cases.append(
+        (np.array(["olive", "corn", "corn", "soy"]), np.array(["olive", "soy", "corn", "soy"]))
+    )
     return cases
 
 
@@ -65,7 +67,12 @@ def test_explicit_labels_order_and_unknown_labels() -> None:
 
 def test_summary_and_edge_values() -> None:
     out = classification_metrics(["a", "b"], ["a", "a"])
-    assert out == {"n": 2, "accuracy": 0.5, "balanced_accuracy": 0.5, "f1_macro": pytest.approx(1 / 3)}
+    assert out == {
+        "n": 2,
+        "accuracy": 0.5,
+        "balanced_accuracy": 0.5,
+        "f1_macro": pytest.approx(1 / 3),
+    }
     assert np.isnan(accuracy([], []))
     assert confusion_matrix([1], [1]).tolist() == [[1]]
 

@@ -25,7 +25,9 @@ def load(path: Path) -> SpectralDataset:
         return read_parquet(path, axis=SpectralAxis(np.arange(1100.0, 1605.0, 5.0)))
     if path.stem == "corn":  # sample ids repeat across its three instruments
         ds = scan_parquet(path)
-        frame = ds.frame.with_columns((pl.col("instrument") + ":" + pl.col("sample_id")).alias("sample_id"))
+        frame = ds.frame.with_columns(
+            (pl.col("instrument") + ":" + pl.col("sample_id")).alias("sample_id")
+        )
         return ds.with_frame(frame).collect().validate()
     return read_parquet(path)
 
@@ -49,7 +51,10 @@ def test_ingest_run_replay(path: Path, tmp_path: Path) -> None:
         "name": path.stem,
         "target": target,
         "split": {"kfold": {"n_splits": 3}},
-        "steps": [{"_or_": [{"snv": {}}, {"msc": {}}]}, {"model": {"pls": {"n_components": {"_range_": [1, 3]}}}}],
+        "steps": [
+            {"_or_": [{"snv": {}}, {"msc": {}}]},
+            {"model": {"pls": {"n_components": {"_range_": [1, 3]}}}},
+        ],
     }
     ws = Workspace(tmp_path / "ws")
     result = api.run(spec, ds, workspace=ws)
