@@ -31,6 +31,7 @@ PEER_REQUIREMENTS = (
     "pybaselines",
     "PyWavelets",
     "threadpoolctl",
+    "pylance",  # case (d) reads and writes Lance datasets
 )
 
 _STAMP = PEERS_VENV / ".installed"

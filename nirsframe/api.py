@@ -150,13 +150,19 @@ def record(
     """
     ref = dataset_ref or ws.ingest(dataset, dataset_name or spec.name)
     best = result.best
-    chain = fit_best(
-        dataset,
-        result.best_variant,
-        result.target,
-        best["n_components"],
-        train_values=train_values,
-        test_values=test_values,
+    # A multi-source model's inputs are several columns: its chain is not storable as one
+    # FittedChain yet, so such runs keep metrics and predictions but no replayable chain.
+    chain = (
+        None
+        if result.best_variant.sources
+        else fit_best(
+            dataset,
+            result.best_variant,
+            result.target,
+            best["n_components"],
+            train_values=train_values,
+            test_values=test_values,
+        )
     )
     metrics = ("rmsecv", "r2cv", "bias", "sep", "rpd", "rmsec", "rmsep", "r2p")
     rows = [

@@ -14,7 +14,11 @@ Four views, each on a stated axis:
   (``coef_space == "original"``). Otherwise (SNV, MSC, ...) ``coef`` holds ``b`` on the
   preprocessed axis (``coef_space == "preprocessed"``).
 * **VIP** (PLS only), on the preprocessed axis.
-* **Permutation importance** of contiguous bands of the *raw* spectra through the whole chain.
+* **Permutation importance** of contiguous bands of the *raw* spectra through the whole chain:
+  the increase in RMSE (target units) when a band is swapped between samples. Behind row-wise
+  normalisations (SNV, MSC) a swapped band of a sample with another baseline level makes a
+  spectrum unlike any real one, so large values there measure sensitivity to such artefacts as
+  much as information content; compare bands with each other, not with VIP.
 * **SHAP values** when the optional ``shap`` package is installed (``pip install
   nirsframe[explain]``); on the axis of ``coef``.
 """

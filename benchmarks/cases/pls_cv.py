@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from benchmarks.harness import Bench, Data, Impl, Unavailable
+from benchmarks.harness import Bench, Data, Impl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -84,12 +84,14 @@ def chemotools_steps(chain: str = "snv+sg1") -> list[Any]:
     """chemotools transformers for a chain (SG with ``mode="interp"`` to match scipy)."""
     from chemotools.baseline import LinearCorrection
     from chemotools.derivative import SavitzkyGolay
-    from chemotools.scatter import StandardNormalVariate
+    from chemotools.scatter import MultiplicativeScatterCorrection, StandardNormalVariate
 
     steps: list[Any] = []
     for step in chain.split("+"):
         if step == "snv":
             steps.append(StandardNormalVariate())
+        elif step == "msc":  # reference = mean spectrum of the rows it is fitted on
+            steps.append(MultiplicativeScatterCorrection())
         elif step.startswith("sg"):
             steps.append(SavitzkyGolay(WINDOW, ORDER, deriv=int(step[2:]), mode="interp"))
         elif step == "detrend":
@@ -99,12 +101,19 @@ def chemotools_steps(chain: str = "snv+sg1") -> list[Any]:
 
 def nirs4all_steps(chain: str = "snv+sg1") -> list[Any]:
     """nirs4all transformers for a chain."""
-    from nirs4all.operators.transforms import Detrend, SavitzkyGolay, StandardNormalVariate
+    from nirs4all.operators.transforms import (
+        Detrend,
+        MultiplicativeScatterCorrection,
+        SavitzkyGolay,
+        StandardNormalVariate,
+    )
 
     steps: list[Any] = []
     for step in chain.split("+"):
         if step == "snv":
             steps.append(StandardNormalVariate())
+        elif step == "msc":
+            steps.append(MultiplicativeScatterCorrection())
         elif step.startswith("sg"):
             steps.append(SavitzkyGolay(WINDOW, ORDER, deriv=int(step[2:])))
         elif step == "detrend":

@@ -77,9 +77,7 @@ def savgol_coeffs(
 
 
 @jit
-def _savgol(
-    x: FloatArray, centre: FloatArray, full: FloatArray, parity: int, out: FloatArray
-) -> None:
+def _savgol(x: FloatArray, centre: FloatArray, full: FloatArray, out: FloatArray) -> None:
     n, p = x.shape
     w = centre.shape[0]
     h = w // 2
@@ -89,27 +87,11 @@ def _savgol(
         o = out[i]
         # Interior: one axpy pass per tap, which vectorises (accumulate in the output row).
         for j in range(m):
-            o[h + j] = centre[h] * row[j + h]
-        if parity == 0:
-            for k in range(w):
-                if k != h:
-                    c = centre[k]
-                    for j in range(m):
-                        o[h + j] += c * row[j + k]
-        else:
-            # Symmetric (even deriv, parity 1) or antisymmetric (odd deriv, parity -1) weights:
-            # taps k and w-1-k share one pass, c_k * (x[j+k] +- x[j+w-1-k]). Half the passes
-            # (loads and stores of the output row) of the generic loop; results differ from it
-            # only by rounding (one multiply per pair instead of two).
-            for k in range(h):
-                c = centre[k]
-                kk = w - 1 - k
-                if parity > 0:
-                    for j in range(m):
-                        o[h + j] += c * (row[j + k] + row[j + kk])
-                else:
-                    for j in range(m):
-                        o[h + j] += c * (row[j + k] - row[j + kk])
+            o[h + j] = centre[0] * row[j]
+        for k in range(1, w):
+            c = centre[k]
+            for j in range(m):
+                o[h + j] += c * row[j + k]
         # Edges (scipy mode="interp"): the polynomial fitted to the first/last window,
         # evaluated at the edge positions.
         for t in range(h):
@@ -120,18 +102,6 @@ def _savgol(
                 s_right += full[w - h + t, k] * row[p - w + k]
             o[t] = s_left
             o[p - h + t] = s_right
-
-
-def _parity(weights: FloatArray) -> tuple[int, FloatArray]:
-    """1 if ``weights`` is symmetric, -1 if antisymmetric, else 0 (to rounding); and the weights
-    made exactly so (each pair replaced by its mean, a change of ~1 ulp)."""
-    rev = weights[::-1]
-    tol = 1e-13 * float(np.max(np.abs(weights))) if weights.size else 0.0
-    if np.all(np.abs(weights - rev) <= tol):
-        return 1, 0.5 * (weights + rev)
-    if np.all(np.abs(weights + rev) <= tol):
-        return -1, 0.5 * (weights - rev)
-    return 0, weights
 
 
 def savgol(
@@ -173,9 +143,8 @@ def savgol(
         )
         raise ValueError(msg)
     centre, full = _weights(int(window_length), int(polyorder), int(deriv), float(delta))
-    parity, folded = _parity(centre)
     out = np.empty_like(arr)
-    _savgol(arr, folded.astype(arr.dtype), full.astype(arr.dtype), parity, out)
+    _savgol(arr, centre.astype(arr.dtype), full.astype(arr.dtype), out)
     return restore(out, was_1d)
 
 

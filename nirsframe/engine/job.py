@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import lance
 import polars as pl
-import pyarrow as pa
 
 from nirsframe.dataset import AXES_KEY, ROLES_KEY, SpectralDataset, axes_from_json, parse_roles
-from nirsframe.exceptions import AxisError, DatasetError, InvalidParameterError
 from nirsframe.engine.batch import ChainPredictor, chain_payload
+from nirsframe.exceptions import AxisError, DatasetError, InvalidParameterError
 from nirsframe.workspace.hashing import dataset_hash
 from nirsframe.workspace.store import PROP, Workspace, _code_version, _now
 
@@ -32,12 +31,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    import pyarrow as pa
+
 __all__ = ["PREDICT_OPERATION", "PredictJob", "WriteMode", "open_target", "prepare_job"]
 
 PREDICT_OPERATION = "predict"
 WriteMode = Literal["append", "overwrite"]
 #: The data storage version of written predictions (the workspace's pinned one).
-STORAGE_VERSION = "2.0"
+STORAGE_VERSION: Literal["2.0"] = "2.0"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ def _source(
     uri: str, version: int | str | None, storage_options: Mapping[str, str] | None
 ) -> tuple[lance.LanceDataset, SpectralDataset]:
     try:
-        ds = lance.dataset(uri, version=version, storage_options=dict(storage_options or {}) or None)
+        ds = lance.dataset(
+            uri, version=version, storage_options=dict(storage_options or {}) or None
+        )
     except (ValueError, OSError) as exc:
         msg = f"cannot open Lance source {uri!r} at version {version!r}: {exc}"
         raise DatasetError(msg) from exc

@@ -100,4 +100,3 @@ def run_local(
             raise failure[0] from None
         raise
     return int(ds.version)
-

@@ -92,7 +92,7 @@ def _sink(job: PredictJob, min_rows: int) -> Any:
     """A lance-ray datasink that commits once with the job's transaction properties."""
     from lance_ray.datasink import LanceDatasink
 
-    class _CommitOnce(LanceDatasink):  # type: ignore[misc]
+    class _CommitOnce(LanceDatasink):
         # lance-ray's own commit takes no transaction properties: commit here instead, with
         # the same Append/Overwrite operation and the read version pinned by the job.
         committed_version: int | None = None
@@ -185,7 +185,7 @@ def run_ray(
     )
     sink = _sink(job, min_rows=max(1, file_bytes // row_bytes(job.schema)))
     predicted.write_datasink(sink)
-    version = sink.committed_version
+    version: int | None = sink.committed_version
     if version is None:  # pragma: no cover - Ray returned without calling on_write_complete
         msg = f"the Ray job finished without committing to {job.out_uri!r}"
         raise NirsframeError(msg)

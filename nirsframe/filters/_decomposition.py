@@ -40,20 +40,58 @@ def _check_components(n_components: int, n: int, p: int, owner: str) -> None:
         raise InvalidParameterError(msg)
 
 
-def _rank_tol(x: Matrix, s0: float) -> float:
-    # numpy.linalg.matrix_rank's default tolerance: singular values below it are round-off.
-    return s0 * max(x.shape) * float(np.finfo(np.float64).eps)
+#: Above this many rows AND columns the PCA goes through the smaller Gram matrix (see below).
+GRAM_MIN_SIZE = 500
 
 
-def fit_pca(x: Matrix, n_components: int, owner: str) -> LatentFit:
-    """PCA of the mean-centred training spectra by thin SVD (loadings = right singular vectors)."""
+def _rank_tol(x: Matrix, s0: float, *, gram: bool) -> float:
+    # numpy.linalg.matrix_rank's default tolerance for an SVD; the Gram route squares the
+    # condition number, so singular values below ~sqrt(eps) * s0 are round-off there.
+    eps = float(np.finfo(np.float64).eps)
+    return s0 * (max(x.shape) * eps if not gram else 1e3 * np.sqrt(eps))
+
+
+def _thin_svd(xc: Matrix, *, gram: bool) -> tuple[FloatVector, Matrix]:
+    """Every singular value (descending) and the right singular vectors (rows) of ``xc``.
+
+    ``gram=False``: LAPACK thin SVD (most accurate). ``gram=True``: eigen-decomposition of the
+    smaller of ``xc^T xc`` / ``xc xc^T``: ~10x faster at 10k x 1024 on a loaded 2-core machine
+    (4.7 s vs 50 s); it squares the condition number, so singular values below ~1e-8 of the
+    largest are round-off. They matter neither for T² (leading components only) nor for the
+    Q limit (each adds a residual eigenvalue below 1e-16 of the largest to theta).
+    """
+    n, p = xc.shape
+    if not gram:
+        _, s, vt = np.linalg.svd(xc, full_matrices=False)
+        return s, vt
+    if n >= p:
+        w, v = np.linalg.eigh(xc.T @ xc)
+        order = np.argsort(w)[::-1]
+        return np.sqrt(np.clip(w[order], 0.0, None)), np.ascontiguousarray(v[:, order].T)
+    w, u = np.linalg.eigh(xc @ xc.T)
+    order = np.argsort(w)[::-1]
+    s = np.sqrt(np.clip(w[order], 0.0, None))
+    u = u[:, order]
+    # Right singular vectors from the left ones; columns with s ~ 0 are never used as loadings
+    # (the rank check rejects them), so guard the division only.
+    vt = (xc.T @ u / np.where(s > 0.0, s, 1.0)).T
+    return s, np.ascontiguousarray(vt)
+
+
+def fit_pca(x: Matrix, n_components: int, owner: str, *, gram: bool | None = None) -> LatentFit:
+    """PCA of the mean-centred training spectra (loadings = right singular vectors).
+
+    ``gram=None`` picks the thin SVD unless both dimensions exceed :data:`GRAM_MIN_SIZE`.
+    """
     n, p = x.shape
     _check_components(n_components, n, p, owner)
     mean = x.mean(axis=0)
     xc = x - mean
-    _, s, vt = np.linalg.svd(xc, full_matrices=False)
-    if s[n_components - 1] <= _rank_tol(xc, s[0]):
-        rank = int((s > _rank_tol(xc, s[0])).sum())
+    use_gram = min(n, p) > GRAM_MIN_SIZE if gram is None else gram
+    s, vt = _thin_svd(xc, gram=use_gram)
+    tol = _rank_tol(xc, float(s[0]), gram=use_gram)
+    if s[n_components - 1] <= tol:
+        rank = int((s > tol).sum())
         msg = (
             f"the 'n_components' parameter of {owner} exceeds the rank ({rank}) of the centred "
             f"training spectra; got n_components={n_components}"

@@ -25,7 +25,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from nirskern.pls import pls_cv, pls_fit
+from nirskern.pls import (
+    FoldCrossProducts,
+    cv_from_crossproducts,
+    fold_crossproducts,
+    pls_core,
+    pls_cv,
+    pls_fit,
+)
 from pydantic import Field
 from sklearn.utils.validation import check_is_fitted
 
@@ -89,11 +96,71 @@ def _n_components(requested: int, n_rows: int, n_cols: int) -> int:
     return max(1, min(requested, n_rows - 1, n_cols))
 
 
-def _cv_rmse(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], folds: Any, a: int) -> float:
-    """Smallest RMSECV over ``1..a`` components (fast cross-validation, one pass)."""
-    pred = pls_cv(x, y, folds, a)[:, :, 0]
-    rmse = np.sqrt(np.mean((pred - y[np.newaxis, :]) ** 2, axis=1))
-    return float(np.min(rmse))
+#: Keep every fold's (P, P) cross-products in memory up to this size; beyond it each subset is
+#: cross-validated with its own pass over the data (same result, more time).
+_MAX_FOLD_BYTES = 512 << 20
+
+
+class _SubsetModels:
+    """PLS models and RMSECV of row and column subsets from cross-products computed once.
+
+    ``XᵀX`` of all rows is accumulated once about the mean spectrum; the model of a row subset
+    subtracts the left-out rows' cross-products (a downdate, as in fast cross-validation) and a
+    column subset is a sub-block, so no run re-reads the whole matrix. Per-fold cross-products
+    for the RMSECV of column subsets are likewise computed once.
+    """
+
+    def __init__(
+        self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], folds: npt.NDArray[np.int64]
+    ) -> None:
+        self.x, self.y, self.folds = x, y, folds
+        # About the mean: the downdates and the centring below stay free of cancellation.
+        self.xr = x - x.mean(axis=0)
+        self.yr = y - y.mean()
+        self.g = self.xr.T @ self.xr
+        self.gy = self.xr.T @ self.yr
+        self.s = self.xr.sum(axis=0)
+        self.sy = float(self.yr.sum())
+        n_folds = int(np.unique(folds).size)
+        self.cp: FoldCrossProducts | None = None
+        if n_folds * x.shape[1] ** 2 * 8 <= _MAX_FOLD_BYTES:
+            self.cp = fold_crossproducts(x, y, folds)
+
+    def coef(
+        self, rows_out: npt.NDArray[np.intp], cols: npt.NDArray[np.intp], n_components: int
+    ) -> npt.NDArray[np.float64]:
+        """Coefficients ``b`` (len(cols),) of PLS on all rows but ``rows_out``, columns ``cols``."""
+        xo = self.xr[np.ix_(rows_out, cols)]
+        yo = self.yr[rows_out]
+        n_in = self.x.shape[0] - rows_out.shape[0]
+        s = self.s[cols] - xo.sum(axis=0)
+        sy = self.sy - float(yo.sum())
+        # Centring by sums: Σ(x - x̄)(x - x̄)ᵀ = Σ(x - ref)(x - ref)ᵀ - s sᵀ / n.
+        c = self.g[np.ix_(cols, cols)] - xo.T @ xo - np.outer(s, s) / n_in
+        cy = self.gy[cols] - xo.T @ yo - s * (sy / n_in)
+        _, _, q, r = pls_core(c, cy[:, np.newaxis], n_components)
+        b: npt.NDArray[np.float64] = (r @ q.T)[:, 0]
+        return b
+
+    def rmsecv(self, cols: npt.NDArray[np.intp], n_components: int) -> float:
+        """Smallest RMSECV over ``1..n_components`` of PLS on columns ``cols``."""
+        xs = self.x[:, cols]
+        if self.cp is None:
+            pred = pls_cv(xs, self.y, self.folds, n_components)[:, :, 0]
+        else:
+            cp = self.cp
+            sub = cp._replace(
+                xtx=cp.xtx[:, cols][:, :, cols],
+                xty=cp.xty[:, cols],
+                x_sum=cp.x_sum[:, cols],
+                xtx_total=cp.xtx_total[np.ix_(cols, cols)],
+                xty_total=cp.xty_total[cols],
+                x_sum_total=cp.x_sum_total[cols],
+                x_ref=cp.x_ref[cols],
+            )
+            pred = cv_from_crossproducts(sub, xs, self.folds, n_components)[:, :, 0]
+        rmse = np.sqrt(np.mean((pred - self.y[np.newaxis, :]) ** 2, axis=1))
+        return float(np.min(rmse))
 
 
 def _venetian_folds(n: int, n_folds: int) -> npt.NDArray[np.int64]:
@@ -362,15 +429,16 @@ class CompetitiveAdaptiveReweightedSampling(_Selector):
         p_end = min(2, p)
         k = np.log(p / p_end) / (n_runs - 1)
         a = (p / p_end) ** (1.0 / (n_runs - 1))
-        folds = _venetian_folds(n, params.n_folds)
+        models = _SubsetModels(xx, yy, _venetian_folds(n, params.n_folds))
+        n_train = _smallest_training_fold(n, params.n_folds)
         kept = np.arange(p)
         subsets: list[npt.NDArray[np.int64]] = []
         rmsecv = np.empty(n_runs)
         for i in range(1, n_runs + 1):
             rows = rng.choice(n, size=n_draw, replace=False)
+            rows_out = np.setdiff1d(np.arange(n), rows)
             comps = _n_components(params.n_components, n_draw, kept.size)
-            model = pls_fit(xx[np.ix_(rows, kept)], yy[rows], comps)
-            b = np.abs(model.coef[-1, :, 0])
+            b = np.abs(models.coef(rows_out, kept, comps))
             total = b.sum()
             weight = b / total if total > 0 else np.full(kept.size, 1.0 / kept.size)
             m = max(1, min(kept.size, round(p * a * np.exp(-k * i))))
@@ -385,9 +453,8 @@ class CompetitiveAdaptiveReweightedSampling(_Selector):
             drawn = np.unique(rng.choice(m, size=p, replace=True, p=probs))
             kept = np.sort(survivors[drawn])
             subsets.append(kept)
-            n_train = _smallest_training_fold(n, params.n_folds)
             comps_cv = _n_components(params.n_components, n_train, kept.size)
-            rmsecv[i - 1] = _cv_rmse(xx[:, kept], yy, folds, comps_cv)
+            rmsecv[i - 1] = models.rmsecv(kept, comps_cv)
         best = int(np.argmin(rmsecv))  # the first minimum: the larger subset on ties
         support = np.zeros(p, dtype=np.bool_)
         support[subsets[best]] = True
@@ -491,10 +558,12 @@ class MonteCarloUninformativeVariableElimination(_Selector):
         rng = np.random.default_rng(params.random_state)
         n_draw = min(n - 1, max(2, round(params.sample_fraction * n)))
         comps = _n_components(params.n_components, n_draw, p)
+        models = _SubsetModels(xx, yy, _venetian_folds(n, params.n_folds))
+        everything = np.arange(p)
         coefs = np.empty((params.n_runs, p))
         for r in range(params.n_runs):
             rows = rng.choice(n, size=n_draw, replace=False)
-            coefs[r] = pls_fit(xx[rows], yy[rows], comps).coef[-1, :, 0]
+            coefs[r] = models.coef(np.setdiff1d(np.arange(n), rows), everything, comps)
         mean = coefs.mean(axis=0)
         std = coefs.std(axis=0, ddof=1)
         # A point whose coefficient never varies is either always 0 (no information: s = 0) or
@@ -504,7 +573,7 @@ class MonteCarloUninformativeVariableElimination(_Selector):
         if params.n_features_to_select is not None:
             n_keep = params.n_features_to_select
         else:
-            n_keep = self._choose_size(xx, yy, ranking, params)
+            n_keep = self._choose_size(models, ranking, params)
         support = np.zeros(p, dtype=np.bool_)
         support[ranking[:n_keep]] = True
         self.support_ = support
@@ -512,13 +581,9 @@ class MonteCarloUninformativeVariableElimination(_Selector):
 
     @staticmethod
     def _choose_size(
-        xx: npt.NDArray[np.float64],
-        yy: npt.NDArray[np.float64],
-        ranking: npt.NDArray[np.intp],
-        params: McuveParams,
+        models: _SubsetModels, ranking: npt.NDArray[np.intp], params: McuveParams
     ) -> int:
-        n, p = xx.shape
-        folds = _venetian_folds(n, params.n_folds)
+        n, p = models.x.shape
         n_train = _smallest_training_fold(n, params.n_folds)
         # About 20 sizes, geometric: selection curves change fastest for few points.
         sizes = np.unique(np.round(np.geomspace(1, p, num=min(p, 20))).astype(np.int64))
@@ -526,7 +591,7 @@ class MonteCarloUninformativeVariableElimination(_Selector):
         for size in sizes:
             cols = np.sort(ranking[:size])
             comps = _n_components(params.n_components, n_train, int(size))
-            scores.append(_cv_rmse(xx[:, cols], yy, folds, comps))
+            scores.append(models.rmsecv(cols, comps))
         return int(sizes[int(np.argmin(scores))])
 
 

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from nirsframe.exceptions import SpecError
 from nirsframe.operators import get_operator
-from nirsframe.pipeline.spec import ModelStep, OperatorStep, StackStep, YProcessingStep
+from nirsframe.pipeline.spec import (
+    ModelStep,
+    OperatorStep,
+    SourcesStep,
+    StackStep,
+    YProcessingStep,
+)
 from nirsframe.pipeline.targets import TargetTransform
 
 if TYPE_CHECKING:
@@ -115,10 +121,16 @@ class Candidate:
     steps: tuple[Step, ...]
     model: ModelChoice
     y_processing: tuple[YStep, ...] = ()
+    #: Multi-source: one chain per spectra column, merged by ``merge`` (``steps`` is then empty).
+    sources: tuple[tuple[str, tuple[Step, ...]], ...] = ()
+    merge: str = "concat"
 
     @property
     def preprocessing(self) -> str:
         """The preprocessing chain as ``a | b | c`` (``raw`` when empty)."""
+        if self.sources:
+            parts = [f"{col}: {' | '.join(s.label for s in ch) or 'raw'}" for col, ch in self.sources]
+            return f"{self.merge}[{'; '.join(parts)}]"
         return " | ".join(s.label for s in self.steps) or "raw"
 
 
@@ -133,8 +145,22 @@ def from_spec(variant: Variant) -> Candidate:
     steps: list[Step] = []
     ys: list[YStep] = []
     models: list[ModelChoice] = []
+    sources: tuple[tuple[str, tuple[Step, ...]], ...] = ()
+    merge = "concat"
     for step in variant.steps:
-        if isinstance(step, OperatorStep):
+        if isinstance(step, SourcesStep):
+            if steps or sources or models:
+                msg = f"variant {variant.index}: per-source branches must come first"
+                raise SpecError(msg)
+            sources = tuple(
+                (name, tuple(Step.of(s.op, s.params) for s in chain if isinstance(s, OperatorStep)))
+                for name, chain in step.branches.items()
+            )
+            merge = step.merge
+        elif isinstance(step, OperatorStep):
+            if sources:
+                msg = f"variant {variant.index}: steps after per-source branches are not supported"
+                raise SpecError(msg)
             if models:
                 msg = f"variant {variant.index}: preprocessing step {step.label!r} after the model"
                 raise SpecError(msg)
@@ -152,7 +178,14 @@ def from_spec(variant: Variant) -> Candidate:
             f"got {len(models)}"
         )
         raise SpecError(msg)
-    return Candidate(tuple(steps), models[0], tuple(ys))
+    model = models[0]
+    if model.kind == "pls" and model.params.get("scale"):
+        # PLS(scale=True) standardises each wavelength on the training rows (std with n - 1, as
+        # scikit-learn): a fitted autoscale step, learned per fold like any other.
+        steps.append(Step.of("autoscale", {"ddof": 1}))
+        params = {k: v for k, v in model.params.items() if k != "scale"}
+        model = ModelChoice.of("pls", params)
+    return Candidate(tuple(steps), model, tuple(ys), sources, merge)
 
 
 def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | None:

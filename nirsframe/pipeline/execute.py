@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -11,7 +12,7 @@ from nirsframe._bridge import series_to_matrix
 from nirsframe.exceptions import DatasetError
 from nirsframe.pipeline.result import SearchResult, build_result
 from nirsframe.pipeline.search import run_variants
-from nirsframe.pipeline.tree import Contexts, PrefixCache
+from nirsframe.pipeline.tree import Contexts, PrefixCache, SourceCaches
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -107,6 +108,38 @@ def add_aggregated_metrics(
     return out.join(per_variant(tests, "rmsep_agg"), on="variant", how="left")
 
 
+def resolve_sources(dataset: SpectralDataset, variants: Sequence[Candidate]) -> list[Candidate]:
+    """Candidates whose source names are spectra columns (``name`` or ``spectra_<name>``)."""
+
+    def column(name: str) -> str:
+        for col in (name, f"spectra_{name}"):
+            if col in dataset.axes:
+                return col
+        msg = f"a pipeline names source {name!r}; spectra columns: {list(dataset.axes)}"
+        raise DatasetError(msg)
+
+    return [
+        replace(v, sources=tuple((column(n), ch) for n, ch in v.sources)) if v.sources else v
+        for v in variants
+    ]
+
+
+def _used_columns(dataset: SpectralDataset, variants: Sequence[Candidate]) -> list[str]:
+    """The spectra columns the candidates read (the primary one first)."""
+    cols = [dataset.spectra_column]
+    for v in variants:
+        cols.extend(col for col, _ in v.sources if col not in cols)
+    return cols
+
+
+def _matrix(df: pl.DataFrame, column: str) -> npt.NDArray[np.floating]:
+    x, _ = series_to_matrix(df[column])
+    if np.isnan(x).any():
+        msg = f"spectra column {column!r} contains NaN or null rows; clean or drop them first"
+        raise DatasetError(msg)
+    return x
+
+
 def execute(
     dataset: SpectralDataset,
     variants: Sequence[Candidate],
@@ -126,11 +159,11 @@ def execute(
     metrics of the per-sample ``aggregate`` of the predictions.
     """
     roles = dataset.roles
+    variants = resolve_sources(dataset, variants)
     group_column = getattr(splitter, "column", None) or roles.group
     rep = roles.repetition
-    cols = [
-        c for c in (roles.id, dataset.spectra_column, target, roles.split, group_column, rep) if c
-    ]
+    spectra = _used_columns(dataset, variants)
+    cols = [c for c in (roles.id, *spectra, target, roles.split, group_column, rep) if c]
     df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
     n_before = df.height
     df = df.filter(pl.col(target).is_not_null() & pl.col(target).cast(pl.Float64).is_not_nan())
@@ -154,7 +187,15 @@ def execute(
     else:
         folds = sample_folds(splitter, df[rep].to_numpy()[train], x[train], y[train, 0], groups)
     contexts = Contexts(train, folds)
-    cache = PrefixCache(x, dataset.axis, contexts, y)
+    cache = SourceCaches(
+        {
+            col: PrefixCache(
+                x if col == dataset.spectra_column else _matrix(df, col), dataset.axes[col], contexts, y
+            )
+            for col in _used_columns(dataset, variants)
+        },
+        dataset.spectra_column,
+    )
     preds, skipped = run_variants(cache, variants, y)
     if not preds:
         reasons = "; ".join(sorted({r for _, r in skipped}))

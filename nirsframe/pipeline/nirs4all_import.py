@@ -13,8 +13,9 @@ The supported subset maps onto nirsframe steps with :data:`OPERATOR_RULES`,
 :data:`Y_RULES`, :data:`SPLIT_RULES` and the model rules below. Parameters are renamed, and
 nirs4all defaults that differ from nirsframe's are written out so the imported step computes
 the same thing (``SavitzkyGolay`` smooths with ``polyorder=3`` by default, nirsframe's
-``savgol`` with 2). Anything else -- charts, ``branch``/``merge``, augmentation, fine-tuning,
-unknown classes, or parameters without an equivalent -- is collected, and a single
+``savgol`` with 2). A ``branch`` becomes ``_or_`` over its sub-pipelines. Anything else --
+charts, ``merge``, augmentation, fine-tuning, unknown classes, or parameters without an
+equivalent -- is collected, and a single
 :class:`~nirsframe.exceptions.SpecError` lists every one with its place in the file and why.
 
 >>> spec = convert_nirs4all(
@@ -317,8 +318,9 @@ _NOTES = frozenset({"_comment"})  # nirs4all's comment key, dropped anywhere
 _TOP_IGNORED = frozenset({"description", "has_generators", "num_configurations", "_comment"})
 
 _KEYWORD_REASONS = {
-    "branch": "branching pipelines are not supported yet (a nirsframe variant is one chain)",
-    "merge": "branch merging is not supported yet",
+    "branch": "a 'branch' needs a non-empty list (or mapping) of sub-pipelines",
+    "merge": "nirs4all's 'merge' (prediction selection, output_as...) has no direct equivalent; "
+    "write a nirsframe {stack: {branches: [...], meta: {...}}} step by hand",
     "merge_sources": "multi-source merging is not supported yet",
     "merge_predictions": "prediction merging (stacking) is not supported yet",
     "source_branch": "per-source branches are not supported yet",
@@ -330,6 +332,8 @@ _KEYWORD_REASONS = {
     "such as {'_range_': [1, 20]}",
     "train_params": "training parameters (neural models) are not supported",
     "exclude": "sample exclusion steps are not supported yet",
+    "sample_filter": "sample filtering steps are not supported yet",
+    "metadata_partitioner": "per-group branches are not supported yet",
     "tag": "sample tagging steps are not supported yet",
     "rep_to_sources": "repetition handling steps are not supported yet",
     "rep_to_pp": "repetition handling steps are not supported yet",
@@ -555,7 +559,10 @@ class _Converter:
             raise _Unsupported(msg)
         converted = {rule.name: rule.convert(params, cls)}
         if self.split is not None:
-            msg = f"a second split (the first is at {self.split_loc}); nirsframe has one split"
+            msg = (
+                f"a second split (the first is at {self.split_loc}); nirsframe has one "
+                "cross-validation split, a hold-out test set comes from the dataset's split column"
+            )
             raise _Unsupported(msg)
         self.split, self.split_loc = converted, loc
 
@@ -609,13 +616,15 @@ class _Converter:
         if "class" in node:
             path, params = self.component(node)
             return self.class_step(path, params, loc, nested=nested)
+        if set(node) == {"branch"}:
+            return [self.branch(node["branch"], _join(loc, "branch"))]
         for key in node:
+            if key in _CHARTS or key.startswith("chart_") or key.endswith("_chart"):
+                msg = f"{key!r} draws a chart; nirsframe pipelines have no chart steps"
+                raise _Unsupported(msg)
             if key in _KEYWORD_REASONS or key in RESERVED_KEYWORDS:
                 reason = _KEYWORD_REASONS.get(key, "this nirs4all keyword is not supported yet")
                 msg = f"{key!r}: {reason}"
-                raise _Unsupported(msg)
-            if key in _CHARTS or key.startswith("chart_") or key.endswith("_chart"):
-                msg = f"{key!r} draws a chart; nirsframe pipelines have no chart steps"
                 raise _Unsupported(msg)
         if "model" in node:
             extra = [k for k in node if k not in {"model", "name"}]
@@ -667,6 +676,29 @@ class _Converter:
             )
             raise _Unsupported(msg)
         return []
+
+    def branch(self, raw: Any, loc: str) -> dict[str, Any]:
+        """nirs4all's ``branch`` (duplication) as ``_or_`` over its sub-pipelines.
+
+        Each branch is one alternative (its name, in the mapping form, is dropped); several
+        model steps at the end of a branch become an ``_or_`` over them, as at top level.
+        """
+        named = isinstance(raw, Mapping)
+        branches = list(raw.items()) if named else list(enumerate(raw or []))
+        if not isinstance(raw, Mapping | list) or not branches:
+            raise _Unsupported(_KEYWORD_REASONS["branch"])
+        options: list[Any] = []
+        for key, sub in branches:
+            where = _join(loc, str(key)) if named else _join(loc, int(key))
+            steps: list[Any] = []
+            locs: list[str] = []
+            for i, item in enumerate(sub if isinstance(sub, list) else [sub]):
+                here = _join(where, i)
+                for step in self.step(item, here, nested=True):
+                    steps.append(step)
+                    locs.append(here)
+            options.append(_merge_models(steps, locs, self))
+        return {"_or_": options}
 
     def generator(self, node: dict[str, Any], keys: list[str], loc: str) -> dict[str, Any]:
         if len(keys) != 1 or keys[0] not in _STEP_GENERATORS:

@@ -1,6 +1,6 @@
 """Run every variant of a search with leakage-free cross-validation, sharing all common work.
 
-* Preprocessing prefixes are computed once (:class:`~nirsframe.pipeline.tree.PrefixCache`).
+* Preprocessing prefixes are computed once (:class:`~nirsframe.pipeline.tree.SourceCaches`).
 * Variants that differ only in the PLS component count share one fit: every count ``1..A``
   comes from the same model, and a stateless chain uses fast cross-validation from per-fold
   cross-products (:func:`nirskern.pls.pls_cv`).
@@ -17,7 +17,7 @@ import numpy as np
 from nirskern.pls import cv_from_crossproducts, pls_fit, pls_fit_crossproducts, pls_predict
 
 from nirsframe.exceptions import SpecError
-from nirsframe.pipeline.tree import FINAL, PrefixCache
+from nirsframe.pipeline.tree import FINAL, SourceCaches
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from nirsframe.pipeline.candidates import Candidate, ModelChoice, Step, YStep
     from nirsframe.pipeline.targets import TargetTransform
+    from nirsframe.pipeline.tree import Sources
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class GroupKey:
     model_kind: str
     model_params: str
     y_processing: tuple[YStep, ...]
+    sources: Sources = ()
+    merge: str = "concat"
 
 
 @dataclass
@@ -53,7 +56,9 @@ def group_variants(variants: Sequence[Candidate]) -> dict[GroupKey, list[Candida
     groups: dict[GroupKey, list[Candidate]] = defaultdict(list)
     for v in variants:
         params = {k: p for k, p in v.model.params.items() if k != "n_components"}
-        key = GroupKey(v.steps, v.model.kind, repr(sorted(params.items())), v.y_processing)
+        key = GroupKey(
+            v.steps, v.model.kind, repr(sorted(params.items())), v.y_processing, v.sources, v.merge
+        )
         groups[key].append(v)
     return groups
 
@@ -86,15 +91,15 @@ def _y_inverse(ops: list[TargetTransform], y: npt.NDArray[np.float64]) -> npt.ND
 
 
 def _pls_group(
-    cache: PrefixCache, key: GroupKey, y: npt.NDArray[np.float64], a_max: int
+    cache: SourceCaches, key: GroupKey, y: npt.NDArray[np.float64], a_max: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """OOF predictions (A, n_train, T) and final-model predictions (A, n_all, T)."""
     ctx = cache.contexts
-    node = cache.get(key.steps)
+    node = cache.node(key.steps, key.sources, key.merge)
     n_all = y.shape[0]
     if node.shared is not None and not key.y_processing:
         x = node.shared
-        cp = cache.crossproducts(key.steps)
+        cp = cache.crossproducts(key.steps, key.sources, key.merge)
         oof = cv_from_crossproducts(cp, x[ctx.train], ctx.folds, a_max)
         model = pls_fit_crossproducts(cp, a_max)
         return oof, pls_predict(x, model.coef, model.x_mean, model.y_mean)
@@ -117,14 +122,14 @@ def _pls_group(
     return oof, final
 
 
-def _rank_limit(cache: PrefixCache, n_points: int) -> int:
+def _rank_limit(cache: SourceCaches, n_points: int) -> int:
     ctx = cache.contexts
     smallest = min(ctx.fit_rows(c).shape[0] for c in [*ctx.fold_ids, FINAL])
     return int(max(1, min(smallest - 1, n_points)))
 
 
 def run_variants(
-    cache: PrefixCache,
+    cache: SourceCaches,
     variants: Sequence[Candidate],
     y: npt.NDArray[np.float64],
 ) -> tuple[list[CandidatePredictions], list[tuple[Candidate, str]]]:
@@ -136,7 +141,7 @@ def run_variants(
             for v in members:
                 out.append(_sklearn_variant(cache, v, y))
             continue
-        node = cache.get(key.steps)
+        node = cache.node(key.steps, key.sources, key.merge)
         limit = _rank_limit(cache, node.axis.values.shape[0])
         wanted = {v: n_components_of(v.model) for v in members}
         ok = {v: n for v, n in wanted.items() if n <= limit}
@@ -152,13 +157,13 @@ def run_variants(
 
 
 def _sklearn_variant(
-    cache: PrefixCache, v: Candidate, y: npt.NDArray[np.float64]
+    cache: SourceCaches, v: Candidate, y: npt.NDArray[np.float64]
 ) -> CandidatePredictions:
     from nirsframe.models.sklearn_models import build_estimator
 
     ctx = cache.contexts
-    node = cache.get(v.steps)
-    key = GroupKey(v.steps, v.model.kind, "", v.y_processing)
+    node = cache.node(v.steps, v.sources, v.merge)
+    key = GroupKey(v.steps, v.model.kind, "", v.y_processing, v.sources, v.merge)
     oof = np.full((ctx.train.shape[0], y.shape[1]), np.nan)
     position = {int(r): i for i, r in enumerate(ctx.train)}
     final = np.empty((y.shape[0], y.shape[1]))

@@ -92,7 +92,6 @@ TOP_LEVEL_KEYS = ("name", "target", "split", "steps", "variant_cap")
 #: nirs4all keywords understood by the file format but not implemented yet: rejected by name.
 RESERVED_KEYWORDS = frozenset(
     {
-        "merge_sources",
         "source_branch",
         "feature_augmentation",
         "sample_augmentation",
@@ -363,8 +362,37 @@ class StackStep(_StepBase):
         return f"stack({len(self.branches)} branches) -> {self.meta.label}"
 
 
-Step = OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep
-ConcreteStep = OperatorStep | ModelStep | YProcessingStep | StackStep
+class SourcesStep(_StepBase):
+    """``{sources: {branches: {name: [steps...]}, merge: concat | average}}``: per-source chains.
+
+    nirs4all's ``branch: {by_source: {...}}`` (optionally followed by ``merge_sources: ...``)
+    is read as this step. ``name`` is a spectra column or ``spectra_<name>``; the model after it
+    sees the merged sources.
+    """
+
+    branches: dict[str, list[OperatorStep | GeneratorStep]]
+    merge: str = "concat"
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{"sources": {"branches": {...}, "merge": ...}}``."""
+        return {
+            "sources": {
+                "branches": {k: [s.to_raw() for s in v] for k, v in self.branches.items()},
+                "merge": self.merge,
+            }
+        }
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``sources(nir: snv; mir: raw -> concat)``."""
+        parts = "; ".join(
+            f"{k}: {' | '.join(s.label for s in v) or 'raw'}" for k, v in self.branches.items()
+        )
+        return f"sources({parts} -> {self.merge})"
+
+
+Step = OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep | SourcesStep
+ConcreteStep = OperatorStep | ModelStep | YProcessingStep | StackStep | SourcesStep
 
 
 def _label(name: str, params: Mapping[str, Any]) -> str:
@@ -478,6 +506,28 @@ def _parse_stack(raw: Any, loc: str, cap: int) -> StackStep:
     return StackStep(branches=parsed, meta=meta)
 
 
+def _parse_sources(raw: Any, loc: str, cap: int) -> SourcesStep:
+    body = _body(raw, loc, "'sources'")
+    unknown = sorted(set(body) - {"branches", "merge"})
+    if unknown:
+        raise _fail(join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], ['branches', 'merge'])}")
+    branches = body.get("branches")
+    if not isinstance(branches, Mapping) or not branches:
+        raise _fail(join_loc(loc, "branches"), f"needs a mapping source -> steps; got {branches!r}")
+    merge = body.get("merge", "concat")
+    if merge not in ("concat", "average"):
+        raise _fail(join_loc(loc, "merge"), f"must be 'concat' or 'average'; got {merge!r}")
+    parsed: dict[str, list[Any]] = {}
+    for name, steps in branches.items():
+        where = join_loc(join_loc(loc, "branches"), str(name))
+        seq = steps if isinstance(steps, list) else [steps]
+        parsed[str(name)] = [parse_step(st, join_loc(where, j), cap=cap) for j, st in enumerate(seq)]
+        for st in parsed[str(name)]:
+            if not isinstance(st, OperatorStep | GeneratorStep):
+                raise _fail(where, "per-source branches hold preprocessing steps only")
+    return SourcesStep(branches=parsed, merge=merge)
+
+
 def _branches_as_lists(raw: Any, loc: str) -> list[Any]:
     """``branch`` as a list of step lists (a dict of named branches keeps its order)."""
     if isinstance(raw, Mapping):
@@ -501,6 +551,20 @@ def rewrite_branches(steps: list[Any]) -> list[Any]:
     while i < len(steps):
         step = steps[i]
         loc = join_loc("steps", i)
+        if (
+            isinstance(step, Mapping)
+            and set(step) == {"branch"}
+            and isinstance(step["branch"], Mapping)
+            and set(step["branch"]) == {"by_source"}
+        ):
+            nxt = steps[i + 1] if i + 1 < len(steps) else None
+            merge = "concat"
+            if isinstance(nxt, Mapping) and set(nxt) == {"merge_sources"}:
+                merge = nxt["merge_sources"]
+                i += 1
+            out.append({"sources": {"branches": step["branch"]["by_source"], "merge": merge}})
+            i += 1
+            continue
         if isinstance(step, Mapping) and set(step) == {"branch"}:
             branches = _branches_as_lists(step["branch"], join_loc(loc, "branch"))
             nxt = steps[i + 1] if i + 1 < len(steps) else None
@@ -536,7 +600,9 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
     ...
     nirsframe.exceptions.SpecError: steps[2].detrend.ordre: operator 'detrend' has no parameter 'ordre'; did you mean 'order'?
     """  # noqa: E501
-    if isinstance(raw, OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep):
+    if isinstance(
+        raw, OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep | SourcesStep
+    ):
         return raw
     if not isinstance(raw, Mapping):
         msg = f"a step must be a mapping such as {{snv: {{}}}}; got {raw!r}"
@@ -560,6 +626,8 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
         return _parse_y(body, here, cap)
     if name == "stack":
         return _parse_stack(body, here, cap)
+    if name == "sources":
+        return _parse_sources(body, here, cap)
     if name in ("branch", "merge"):
         msg = (
             f"'{name}' must come as a pair: a 'branch' step immediately followed by "

@@ -16,6 +16,8 @@ import numpy as np
 from nirskern.pls import FoldCrossProducts, fold_crossproducts
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy.typing as npt
 
     from nirsframe.axis import SpectralAxis
@@ -171,3 +173,99 @@ def fit_chain(
         axis = op.output_axis(axis)
         ops.append(op)
     return ops, x, axis
+
+
+Sources = tuple[tuple[str, tuple["Step", ...]], ...]
+
+
+class SourceCaches:
+    """One :class:`PrefixCache` per spectra column, and the merged inputs of multi-source models.
+
+    Single-source candidates go straight to the primary column's cache. A multi-source
+    candidate's input is the concatenation (or the average, for equal widths) of its per-source
+    chains, built per context and computed once per distinct combination.
+    """
+
+    def __init__(self, caches: dict[str, PrefixCache], primary: str) -> None:
+        self.caches = caches
+        self.primary = caches[primary]
+        self.contexts = self.primary.contexts
+        self.y = self.primary.y
+        self._merged: dict[tuple[Sources, str], NodeValue] = {}
+        self._merged_cp: dict[tuple[Sources, str], FoldCrossProducts] = {}
+        self._own_passes = 0
+
+    @property
+    def applications(self) -> Counter[str]:
+        """Step applications over every source."""
+        total: Counter[str] = Counter()
+        for cache in self.caches.values():
+            total.update(cache.applications)
+        return total
+
+    @property
+    def passes(self) -> int:
+        """Cross-product passes over the data, every source included."""
+        return self._own_passes + sum(c.passes for c in self.caches.values())
+
+    def _cache(self, column: str) -> PrefixCache:
+        if column not in self.caches:
+            msg = f"no spectra column {column!r}; sources: {sorted(self.caches)}"
+            raise KeyError(msg)
+        return self.caches[column]
+
+    def node(self, steps: tuple[Step, ...], sources: Sources = (), merge: str = "concat") -> NodeValue:
+        """The model input of a candidate (per context when any source chain is fitted)."""
+        if not sources:
+            return self.primary.get(steps)
+        key = (sources, merge)
+        if key in self._merged:
+            return self._merged[key]
+        parts = [self._cache(col).get(chain) for col, chain in sources]
+        join = _merger(merge, [p.axis for p in parts])
+        from nirsframe.axis import SpectralAxis
+
+        width = sum(len(p.axis) for p in parts) if merge == "concat" else len(parts[0].axis)
+        axis = SpectralAxis.index(width)
+        if all(p.shared is not None for p in parts):
+            value = NodeValue(axis, shared=join([p.shared for p in parts]))  # type: ignore[misc]
+        else:
+            value = NodeValue(axis)
+            for ctx in [*self.contexts.fold_ids, FINAL]:
+                value.per_context[ctx] = join([p.matrix(ctx) for p in parts])
+        self._merged[key] = value
+        return value
+
+    def crossproducts(
+        self, steps: tuple[Step, ...], sources: Sources = (), merge: str = "concat"
+    ) -> FoldCrossProducts:
+        """Per-fold cross-products of a stateless candidate's input, computed once."""
+        if not sources:
+            return self.primary.crossproducts(steps)
+        key = (sources, merge)
+        if key not in self._merged_cp:
+            node = self.node(steps, sources, merge)
+            if node.shared is None or self.y is None:
+                msg = "cross-products exist only for stateless inputs with a target"
+                raise ValueError(msg)
+            train = self.contexts.train
+            self._merged_cp[key] = fold_crossproducts(
+                node.shared[train], self.y[train], self.contexts.folds
+            )
+            self._own_passes += 1
+        return self._merged_cp[key]
+
+
+def _merger(
+    merge: str, axes: list[SpectralAxis]
+) -> Callable[[list[npt.NDArray[np.floating]]], npt.NDArray[np.floating]]:
+    if merge == "concat":
+        return lambda mats: np.ascontiguousarray(np.hstack(mats))
+    if merge == "average":
+        widths = {len(a) for a in axes}
+        if len(widths) != 1:
+            msg = f"merge_sources 'average' needs sources of equal width; got {sorted(widths)}"
+            raise ValueError(msg)
+        return lambda mats: np.mean(np.stack(mats), axis=0)
+    msg = f"merge_sources must be 'concat' or 'average'; got {merge!r}"
+    raise ValueError(msg)

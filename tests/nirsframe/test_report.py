@@ -136,7 +136,11 @@ def test_report_without_test_rows(tmp_path: Path) -> None:
         "split": {"kfold": {"n_splits": 4}},
         "steps": [{"model": {"pls": {"n_components": {"_range_": [1, 3]}}}}],
     }
-    res = nf.run(spec, (x, y), workspace=tmp_path / "ws")
-    assert res.run_id is not None
-    text = nf.report(tmp_path / "ws", res.run_id, out=tmp_path / "r.html").read_text()
+    with nf.session(tmp_path / "ws") as s:  # through a session: cached chain and dataset
+        res = s.run(spec, (x, y))
+        assert res.run_id is not None
+        text = s.report(res.run_id, tmp_path / "r.html").read_text()
+        assert s.stats["chain_misses"] == 1
+    # no test rows: the predicted-vs-observed figure has the CV panel only; still 5 images
     assert text.count(PREFIX) == 5
+    assert "0 test rows" in text

@@ -40,9 +40,7 @@ def _write_source(ds: SpectralDataset, uri: str) -> None:
     table = ds.frame.collect().to_arrow()
     table = table.replace_schema_metadata(ds.metadata())
     # Several fragments, so that Ray has several read tasks and a job spans files.
-    lance.write_dataset(
-        table, uri, max_rows_per_file=ROWS_PER_FRAGMENT, data_storage_version="2.0"
-    )
+    lance.write_dataset(table, uri, max_rows_per_file=ROWS_PER_FRAGMENT, data_storage_version="2.0")
 
 
 def build(root: Path) -> Setup:

@@ -66,9 +66,12 @@ def test_actor_pool_leaves_cpu_for_reads() -> None:
 def test_ray_equals_local_bit_for_bit(setup: Setup, tmp_path: Path) -> None:
     local, distributed = str(tmp_path / "local.lance"), str(tmp_path / "ray.lance")
     assert predict_lance(setup.ws, setup.run_id, setup.source, local, batch_rows=128) == 1
-    assert predict_lance(
-        setup.ws, setup.run_id, setup.source, distributed, engine="ray", batch_rows=128
-    ) == 1
+    assert (
+        predict_lance(
+            setup.ws, setup.run_id, setup.source, distributed, engine="ray", batch_rows=128
+        )
+        == 1
+    )
     a, b = read_sorted(local), read_sorted(distributed)
     assert a.height == b.height == N_ROWS
     assert a.equals(b)  # every column, every bit (y_pred included)
@@ -85,8 +88,6 @@ def test_one_version_per_job_and_failed_append_keeps_it(setup: Setup, tmp_path: 
     before = read_sorted(out)
     # One spectrum of the last fragment is NaN: its batch fails inside an actor.
     with pytest.raises(Exception, match="NaN or infinite"):
-        predict_lance(
-            setup.ws, setup.run_id, setup.poisoned, out, engine="ray", batch_rows=100
-        )
+        predict_lance(setup.ws, setup.run_id, setup.poisoned, out, engine="ray", batch_rows=100)
     assert lance.dataset(out).version == 2
     assert read_sorted(out).equals(before)

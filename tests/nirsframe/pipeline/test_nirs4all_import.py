@@ -316,6 +316,47 @@ def test_converted_defaults_reproduce_nirs4all_numbers() -> None:
         np.testing.assert_allclose(_apply(step, x), reference, rtol=1e-10, atol=1e-10)
 
 
+def test_branch_becomes_alternatives_over_sub_pipelines() -> None:
+    pls = "sklearn.cross_decomposition.PLSRegression"
+    spec = convert_nirs4all(
+        [
+            {
+                "branch": {
+                    "snv_pls": [
+                        f"{T}.SNV",
+                        {"model": {"class": pls, "params": {"n_components": 5}}, "name": "a"},
+                        {"model": {"class": pls, "params": {"n_components": 9}}, "name": "b"},
+                    ],
+                    "msc_ridge": [f"{T}.MSC", {"model": "sklearn.linear_model.Ridge"}],
+                }
+            }
+        ]
+    )
+    assert spec["steps"] == [
+        {
+            "_or_": [
+                [
+                    {"snv": {}},
+                    {
+                        "_or_": [
+                            {"model": {"pls": {"n_components": 5, "scale": True}}},
+                            {"model": {"pls": {"n_components": 9, "scale": True}}},
+                        ]
+                    },
+                ],
+                [{"msc": {}}, {"model": {"sklearn.linear_model.Ridge": {}}}],
+            ]
+        }
+    ]
+    assert [v.label for v in expand(spec)] == [
+        "snv | pls(n_components=5, scale=True)",
+        "snv | pls(n_components=9, scale=True)",
+        "msc | sklearn.linear_model.Ridge",
+    ]
+    with pytest.raises(SpecError, match=r"pipeline\[0\]\.branch\.b\[0\]: a split inside"):
+        convert_nirs4all([{"branch": {"a": [f"{T}.SNV"], "b": ["sklearn.model_selection.KFold"]}}])
+
+
 def test_every_unsupported_step_is_listed() -> None:
     pipeline = {
         "pipeline": [
@@ -325,7 +366,7 @@ def test_every_unsupported_step_is_listed() -> None:
             {"feature_augmentation": [f"{T}.SNV", f"{T}.MSC"], "action": "extend"},
             {"class": "sklearn.model_selection.ShuffleSplit", "params": {"n_splits": 5}},
             {"_or_": [f"{T}.SNV", "my_lab.Transforms.Magic"]},
-            {"branch": [[f"{T}.SNV"], [f"{T}.MSC"]]},
+            {"sample_augmentation": {"transformers": [f"{T}.GaussianAdditiveNoise"]}},
             {"merge": "predictions"},
             {
                 "model": {"class": "sklearn.cross_decomposition.PLSRegression"},
@@ -345,8 +386,8 @@ def test_every_unsupported_step_is_listed() -> None:
         "pipeline[3]: 'feature_augmentation': feature augmentation",
         "pipeline[4]: ShuffleSplit with n_splits=5 has no nirsframe equivalent",
         "pipeline[5]._or_[1]: unknown or unsupported class 'my_lab.Transforms.Magic'",
-        "pipeline[6]: 'branch': branching pipelines are not supported yet",
-        "pipeline[7]: 'merge': branch merging is not supported yet",
+        "pipeline[6]: 'sample_augmentation': sample augmentation is not supported yet",
+        "pipeline[7]: 'merge': nirs4all's 'merge' (prediction selection, output_as...)",
         "pipeline[8]: 'finetune_params': Optuna fine-tuning is not supported",
         "pipeline[9]: the '_cartesian_' generator is not supported",
     ):
