@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from nirsframe._bridge import series_to_matrix
+from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import AxisError, SpecError
 from nirsframe.io.load import DataLike, load_dataset
 from nirsframe.models.pls import PLS
@@ -197,6 +198,7 @@ def record(
         pipeline_hash=pipeline_hash(spec),
         parameters={
             "target": result.target,
+            "axis": dataset.axis.to_dict(),
             "n_variants": len(result.variants),
             "train_values": list(train_values) if train_values else None,
             "test_values": list(test_values) if test_values else None,
@@ -246,7 +248,13 @@ def predict(
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     record_ = ws.run(run_id)
-    fitted_axis = ws.open_dataset(record_.dataset.name, record_.dataset.version).axis
+    # The axis travels with the run record (and so with bundles imported elsewhere).
+    stored_axis = record_.parameters.get("axis")
+    fitted_axis = (
+        SpectralAxis.from_dict(stored_axis)
+        if stored_axis
+        else ws.open_dataset(record_.dataset.name, record_.dataset.version).axis
+    )
     ds = load_dataset(data)
     if ds.axis != fitted_axis:
         if not resample:

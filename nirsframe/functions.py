@@ -25,6 +25,7 @@ from nirsframe.operators.augmentation import (
 )
 from nirsframe.operators.axis_ops import crop, resample
 from nirsframe.operators.baseline import detrend
+from nirsframe.operators.chain import chain
 from nirsframe.operators.conversion import (
     absorbance_to_reflectance,
     fraction_to_percent,
@@ -53,6 +54,7 @@ __all__ = [
     "band_masking",
     "beads",
     "cars",
+    "chain",
     "crop",
     "derivative",
     "detrend",

@@ -57,8 +57,9 @@ class OutlierFilter(ABC, Generic[P]):
     """Base class: subclasses declare ``name``, ``params_model``, ``uses`` and implement the rest.
 
     ``uses`` says what the filter reads: ``"X"`` (spectra), ``"y"`` (targets) or ``"X+y"``
-    (spectra, with y needed at fit time only). Learned state is stored in attributes ending in
-    ``_`` listed in ``fitted_attributes`` (arrays or floats), so it can be persisted without pickle.
+    (spectra, with y needed at fit time only); :attr:`requires_y` resolves it per instance.
+    Learned state is stored in attributes ending in ``_`` listed in ``fitted_attributes`` (arrays
+    or floats), so it can be persisted without pickle.
     """
 
     name: ClassVar[str]
@@ -81,6 +82,11 @@ class OutlierFilter(ABC, Generic[P]):
     def to_spec(self) -> dict[str, dict[str, Any]]:
         """The JSON-ready spec ``{name: params}`` that :func:`parse_filter` reads back."""
         return {self.name: self.params.model_dump(mode="json")}
+
+    @property
+    def requires_y(self) -> bool:
+        """Whether :meth:`fit` needs ``y`` (target filters, PLS leverage)."""
+        return self.uses != "X"
 
     @property
     def is_fitted(self) -> bool:

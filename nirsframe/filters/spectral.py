@@ -292,6 +292,11 @@ class Leverage(_LatentFilter[LeverageParams]):
         "threshold_",
     )
 
+    @property
+    def requires_y(self) -> bool:
+        """``True`` for ``method="pls"`` (y at fit time only)."""
+        return self.params.method == "pls"
+
     def _fit(self, X: npt.ArrayLike | None, y: npt.ArrayLike | None) -> None:
         x = as_matrix(X, self.owner, training=True)
         a = self.params.n_components

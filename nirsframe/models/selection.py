@@ -285,7 +285,7 @@ class VipSelection(_Selector):
     """Keep the points whose variable importance in projection (VIP) is at least ``threshold``.
 
     A PLS model with ``n_components`` (capped by the data) is fitted on the centred spectra;
-    ``VIP_j² `` averages to 1 over the points, so the customary cut-off 1 keeps the points with
+    ``VIP_j²`` averages to 1 over the points, so the customary cut-off 1 keeps the points with
     above-average importance.
 
     Parameters

@@ -20,6 +20,8 @@ from nirsframe._bridge import FloatMatrix, map_spectra
 from nirsframe.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy.typing as npt
 
     from nirsframe.axis import SpectralAxis
@@ -155,13 +157,26 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return tags
 
     # -- expressions ----------------------------------------------------------------------------
-    def to_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
-        """This operator as an elementwise Polars expression (learned arrays baked in)."""
+    def row_function(self) -> Callable[[FloatMatrix], FloatMatrix]:
+        """The row-wise matrix function that :meth:`to_expr` maps over batches of spectra.
+
+        Parameters are validated (and fitted state checked) once, here; learned arrays are
+        captured. :func:`nirsframe.chain` runs several of these block by block.
+
+        >>> import numpy as np
+        >>> from nirsframe.operators import StandardNormalVariate
+        >>> StandardNormalVariate().row_function()(np.array([[1.0, 3.0]])).tolist()
+        [[-1.0, 1.0]]
+        """
         if self.kind == "stateless":
             params = self.params()
-            return map_spectra(as_expr(expr), lambda x: self._apply_params(x, params))
+            return lambda x: self._apply_params(x, params)
         check_is_fitted(self, "is_fitted_")
-        return map_spectra(as_expr(expr), self._apply)
+        return self._apply
+
+    def to_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
+        """This operator as an elementwise Polars expression (learned arrays baked in)."""
+        return map_spectra(as_expr(expr), self.row_function())
 
     def linear_matrix(self, n_points: int) -> FloatMatrix:
         """The ``(P_out, n_points)`` matrix ``D`` of a :attr:`linear` operator (``out = D @ x``).

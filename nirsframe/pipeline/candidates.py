@@ -121,7 +121,8 @@ class Candidate:
     steps: tuple[Step, ...]
     model: ModelChoice
     y_processing: tuple[YStep, ...] = ()
-    #: Multi-source: one chain per spectra column, merged by ``merge`` (``steps`` is then empty).
+    #: Multi-source: one chain per spectra column (``""`` is the primary column, for feature
+    #: augmentation views), merged by ``merge``; ``steps`` is then empty.
     sources: tuple[tuple[str, tuple[Step, ...]], ...] = ()
     merge: str = "concat"
 
@@ -152,9 +153,10 @@ def from_spec(variant: Variant) -> Candidate:
             if steps or sources or models:
                 msg = f"variant {variant.index}: per-source branches must come first"
                 raise SpecError(msg)
+            named = [*step.branches.items(), *(("", v) for v in step.views)]
             sources = tuple(
                 (name, tuple(Step.of(s.op, s.params) for s in chain if isinstance(s, OperatorStep)))
-                for name, chain in step.branches.items()
+                for name, chain in named
             )
             merge = step.merge
         elif isinstance(step, OperatorStep):

@@ -112,6 +112,8 @@ def resolve_sources(dataset: SpectralDataset, variants: Sequence[Candidate]) -> 
     """Candidates whose source names are spectra columns (``name`` or ``spectra_<name>``)."""
 
     def column(name: str) -> str:
+        if name == "":
+            return dataset.spectra_column
         for col in (name, f"spectra_{name}"):
             if col in dataset.axes:
                 return col

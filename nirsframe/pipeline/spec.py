@@ -93,7 +93,6 @@ TOP_LEVEL_KEYS = ("name", "target", "split", "steps", "variant_cap")
 RESERVED_KEYWORDS = frozenset(
     {
         "source_branch",
-        "feature_augmentation",
         "sample_augmentation",
         "concat_transform",
         "finetune",
@@ -370,24 +369,25 @@ class SourcesStep(_StepBase):
     sees the merged sources.
     """
 
-    branches: dict[str, list[OperatorStep | GeneratorStep]]
+    branches: dict[str, list[OperatorStep | GeneratorStep]] = Field(default_factory=dict)
+    #: Feature augmentation: several chains over the primary spectra column, concatenated.
+    views: list[list[OperatorStep | GeneratorStep]] = Field(default_factory=list)
     merge: str = "concat"
 
     def to_raw(self) -> dict[str, Any]:
-        """``{"sources": {"branches": {...}, "merge": ...}}``."""
-        return {
-            "sources": {
-                "branches": {k: [s.to_raw() for s in v] for k, v in self.branches.items()},
-                "merge": self.merge,
-            }
-        }
+        """``{"sources": {"branches": {...}, "views": [...], "merge": ...}}``."""
+        body: dict[str, Any] = {"merge": self.merge}
+        if self.branches:
+            body["branches"] = {k: [s.to_raw() for s in v] for k, v in self.branches.items()}
+        if self.views:
+            body["views"] = [[s.to_raw() for s in v] for v in self.views]
+        return {"sources": body}
 
     @property
     def label(self) -> str:
         """Readable form, e.g. ``sources(nir: snv; mir: raw -> concat)``."""
-        parts = "; ".join(
-            f"{k}: {' | '.join(s.label for s in v) or 'raw'}" for k, v in self.branches.items()
-        )
+        named = [(k, v) for k, v in self.branches.items()] + [("view", v) for v in self.views]
+        parts = "; ".join(f"{k}: {' | '.join(s.label for s in v) or 'raw'}" for k, v in named)
         return f"sources({parts} -> {self.merge})"
 
 
@@ -506,26 +506,59 @@ def _parse_stack(raw: Any, loc: str, cap: int) -> StackStep:
     return StackStep(branches=parsed, meta=meta)
 
 
+def _parse_chain_list(raw: Any, where: str, cap: int) -> list[Any]:
+    seq = raw if isinstance(raw, list) else [raw]
+    steps = [parse_step(st, join_loc(where, j), cap=cap) for j, st in enumerate(seq)]
+    for st in steps:
+        if not isinstance(st, OperatorStep | GeneratorStep):
+            raise _fail(where, "per-source branches and views hold preprocessing steps only")
+    return steps
+
+
 def _parse_sources(raw: Any, loc: str, cap: int) -> SourcesStep:
     body = _body(raw, loc, "'sources'")
-    unknown = sorted(set(body) - {"branches", "merge"})
+    keys = ["branches", "views", "merge"]
+    unknown = sorted(set(body) - set(keys))
     if unknown:
-        raise _fail(join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], ['branches', 'merge'])}")
-    branches = body.get("branches")
-    if not isinstance(branches, Mapping) or not branches:
-        raise _fail(join_loc(loc, "branches"), f"needs a mapping source -> steps; got {branches!r}")
+        raise _fail(join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], keys)}")
+    branches = body.get("branches", {})
+    views = body.get("views", [])
+    if not isinstance(branches, Mapping) or not isinstance(views, list) or not (branches or views):
+        msg = f"needs 'branches' (source -> steps) or 'views' (a list of chains); got {dict(body)!r}"
+        raise _fail(loc, msg)
     merge = body.get("merge", "concat")
     if merge not in ("concat", "average"):
         raise _fail(join_loc(loc, "merge"), f"must be 'concat' or 'average'; got {merge!r}")
-    parsed: dict[str, list[Any]] = {}
-    for name, steps in branches.items():
-        where = join_loc(join_loc(loc, "branches"), str(name))
-        seq = steps if isinstance(steps, list) else [steps]
-        parsed[str(name)] = [parse_step(st, join_loc(where, j), cap=cap) for j, st in enumerate(seq)]
-        for st in parsed[str(name)]:
-            if not isinstance(st, OperatorStep | GeneratorStep):
-                raise _fail(where, "per-source branches hold preprocessing steps only")
-    return SourcesStep(branches=parsed, merge=merge)
+    parsed = {
+        str(name): _parse_chain_list(steps, join_loc(join_loc(loc, "branches"), str(name)), cap)
+        for name, steps in branches.items()
+    }
+    parsed_views = [
+        _parse_chain_list(v, join_loc(loc, f"views[{i}]"), cap) if v else []
+        for i, v in enumerate(views)
+    ]
+    return SourcesStep(branches=parsed, views=parsed_views, merge=merge)
+
+
+def _feature_augmentation(raw: Any, loc: str) -> dict[str, Any]:
+    """``feature_augmentation`` as a ``sources`` step over the primary spectra column.
+
+    ``action: add`` (default) keeps the untransformed spectra as one view; ``replace`` uses the
+    listed chains only. Every view is concatenated into the model input.
+    """
+    if isinstance(raw, list):
+        raw = {"views": raw}
+    if not isinstance(raw, Mapping) or "views" not in raw:
+        raise _fail(loc, f"expects a list of chains or {{views: [...], action: add|replace}}; got {raw!r}")
+    action = raw.get("action", "add")
+    unknown = sorted(set(raw) - {"views", "action"})
+    if unknown or action not in ("add", "replace"):
+        msg = f"'action' must be 'add' or 'replace' (and no other key); got {dict(raw)!r}"
+        raise _fail(loc, msg)
+    views = [v if isinstance(v, list) else [v] for v in raw["views"]]
+    if action == "add":
+        views = [[], *views]
+    return {"sources": {"views": views, "merge": "concat"}}
 
 
 def _branches_as_lists(raw: Any, loc: str) -> list[Any]:
@@ -563,6 +596,10 @@ def rewrite_branches(steps: list[Any]) -> list[Any]:
                 merge = nxt["merge_sources"]
                 i += 1
             out.append({"sources": {"branches": step["branch"]["by_source"], "merge": merge}})
+            i += 1
+            continue
+        if isinstance(step, Mapping) and set(step) == {"feature_augmentation"}:
+            out.append(_feature_augmentation(step["feature_augmentation"], join_loc(loc, "feature_augmentation")))
             i += 1
             continue
         if isinstance(step, Mapping) and set(step) == {"branch"}:

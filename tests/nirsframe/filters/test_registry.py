@@ -25,6 +25,19 @@ def test_parse_filter_forms() -> None:
     assert parse_filter({"iqr": None}).params.k == 1.5
 
 
+def test_requires_y() -> None:
+    needs = {name: parse_filter(name).requires_y for name in FILTERS}
+    assert needs == {
+        "hotelling_t2": False,
+        "q_residuals": False,
+        "leverage": False,
+        "iqr": True,
+        "zscore": True,
+        "mad": True,
+    }
+    assert parse_filter({"leverage": {"method": "pls"}}).requires_y
+
+
 @pytest.mark.parametrize("name", sorted(FILTERS))
 def test_spec_survives_a_json_round_trip(name: str) -> None:
     f = parse_filter(name)

@@ -94,3 +94,33 @@ def test_corn_instruments_pivoted_into_sources() -> None:
     s["steps"][0]["branch"]["by_source"] = {"m5": [{"snv": {}}], "mp5": [{"snv": {}}]}
     assert np.isfinite(api.run(s, ds).best["rmsecv"])
     _ = pl
+
+
+def test_feature_augmentation_concatenates_views_of_one_column() -> None:
+    x = synthetic_spectra(30, 40, seed=3)
+    y = x[:, 5:10].sum(axis=1)
+    ds = SpectralDataset.from_numpy(x, y)
+    fa = {
+        "name": "fa",
+        "target": "y",
+        "split": {"venetian": {"n_splits": 3}},
+        "steps": [
+            {"feature_augmentation": [{"snv": {}}, [{"savgol": {"window_length": 7, "deriv": 1}}]]},
+            {"model": {"pls": {"n_components": 4}}},
+        ],
+    }
+    res = api.run(fa, ds)
+    assert res.best["preprocessing"] == "concat[spectra: raw; spectra: snv; spectra: savgol(deriv=1, window_length=7)]"
+    from nirsframe.operators import SavitzkyGolay
+
+    views = np.hstack([x, StandardNormalVariate().transform(x), SavitzkyGolay(window_length=7, deriv=1).transform(x)])
+    expected = np.empty(30)
+    folds = np.arange(30) % 3
+    for k in range(3):
+        tr, va = folds != k, folds == k
+        expected[va] = PLSRegression(4, scale=False).fit(views[tr], y[tr]).predict(views[va]).ravel()
+    assert_allclose(res.oof["y_pred"].to_numpy(), expected, rtol=1e-8)
+    replace = {**fa, "steps": [{"feature_augmentation": {"views": [{"snv": {}}], "action": "replace"}}, fa["steps"][1]]}
+    assert api.run(replace, ds).best["preprocessing"] == "concat[spectra: snv]"
+    with pytest.raises(SpecError, match="'action' must be"):
+        load_pipeline({**fa, "steps": [{"feature_augmentation": {"views": [], "action": "extend"}}, fa["steps"][1]]})

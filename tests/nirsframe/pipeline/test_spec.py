@@ -258,8 +258,8 @@ def test_sklearn_path_is_checked_as_a_string_before_import() -> None:
 # -- errors name the location and suggest the closest name ----------------------------------------
 ERRORS = [
     ({**OCTANE, "stesp": []}, r"^stesp: unknown key 'stesp'; did you mean 'steps'\?"),
-    ({**OCTANE, "feature_augmentation": []}, r"^feature_augmentation: 'feature_augmentation' is a nirs4all keyword .* later release"),
-    (doc({"feature_augmentation": {}}), r"^steps\[0\]\.feature_augmentation: .*later release"),
+    ({**OCTANE, "finetune": []}, r"^finetune: 'finetune' is a nirs4all keyword .* later release"),
+    (doc({"sample_augmentation": {}}), r"^steps\[0\]\.sample_augmentation: .*later release"),
     (doc({"chart_2d": {}}), r"^steps\[0\]\.chart_2d: .*later release"),
     (doc({"svn": {}}), r"^steps\[0\]\.svn: unknown operator 'svn'; did you mean 'snv'\?"),
     (
