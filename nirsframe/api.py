@@ -17,6 +17,7 @@ from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import AxisError, SpecError
 from nirsframe.io.load import DataLike, load_dataset
 from nirsframe.models.pls import PLS
+from nirsframe.models.plsda import PLSDA
 from nirsframe.models.sklearn_models import build_estimator
 from nirsframe.operators.axis_ops import Resample
 from nirsframe.pipeline.candidates import from_spec, stack_from_spec
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from nirsframe.workspace.store import DatasetRef
 
 DEFAULT_SPLIT = {"kfold": {"n_splits": 5}}
+#: Ranking columns that describe a variant rather than score it.
+LABEL_COLUMNS = ("variant", "preprocessing", "model", "n_components")
 
 
 def run(
@@ -125,6 +128,9 @@ def fit_best(
     model: Any
     if candidate.model.kind == "pls":
         model = PLS(n_components=n_components or 10).fit(xt, y)
+    elif candidate.model.kind == "plsda":
+        params = {k: v for k, v in candidate.model.params.items() if k != "n_components"}
+        model = PLSDA(n_components=n_components or 10, **params).fit(xt, y)
     else:
         model = build_estimator(candidate.model.kind, candidate.model.params).fit(xt, y)
     return FittedChain.from_estimators(ops, model)
@@ -165,7 +171,7 @@ def record(
             test_values=test_values,
         )
     )
-    metrics = ("rmsecv", "r2cv", "bias", "sep", "rpd", "rmsec", "rmsep", "r2p")
+    metrics = [c for c in result.ranking.columns if c not in LABEL_COLUMNS]
     rows = [
         {
             "metric": m,

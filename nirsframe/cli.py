@@ -31,7 +31,18 @@ app = typer.Typer(
 )
 console = Console()
 
-RANK_COLUMNS = ("preprocessing", "model", "n_components", "rmsecv", "r2cv", "rmsep", "r2p")
+RANK_COLUMNS = (
+    "preprocessing",
+    "model",
+    "n_components",
+    "rmsecv",
+    "r2cv",
+    "rmsep",
+    "r2p",
+    "accuracy_cv",
+    "balanced_accuracy_cv",
+    "accuracy_test",
+)
 
 
 def fail(message: str) -> None:
@@ -135,12 +146,17 @@ def _report(result: SearchResult, *, as_json: bool, quiet: bool, top: int) -> No
         return
     print_ranking(result.ranking, f"{result.name}: {len(result.variants)} variants", top)
     best = result.best
-    rmsep = f", RMSEP {best['rmsep']:.4f}" if best["rmsep"] is not None else ""
-    console.print(
-        f"best: {best['preprocessing']} + {best['model']}"
-        f"{'(' + str(best['n_components']) + ')' if best['n_components'] else ''}: "
-        f"RMSECV {best['rmsecv']:.4f}{rmsep}" + (f"; run {result.run_id}" if result.run_id else "")
-    )
+    comps = f"({best['n_components']})" if best["n_components"] else ""
+    if "accuracy_cv" in best:
+        test = best.get("accuracy_test")
+        score = f"CV accuracy {best['accuracy_cv']:.4f}" + (
+            f", test accuracy {test:.4f}" if test is not None else ""
+        )
+    else:
+        rmsep = f", RMSEP {best['rmsep']:.4f}" if best["rmsep"] is not None else ""
+        score = f"RMSECV {best['rmsecv']:.4f}{rmsep}"
+    run_id = f"; run {result.run_id}" if result.run_id else ""
+    console.print(f"best: {best['preprocessing']} + {best['model']}{comps}: {score}{run_id}")
 
 
 @app.command()

@@ -9,9 +9,9 @@ import numpy as np
 import polars as pl
 
 from nirsframe._bridge import series_to_matrix
-from nirsframe.exceptions import DatasetError
+from nirsframe.exceptions import DatasetError, SpecError
 from nirsframe.pipeline.result import SearchResult, build_result
-from nirsframe.pipeline.search import run_variants
+from nirsframe.pipeline.search import is_classifier, run_variants
 from nirsframe.pipeline.tree import Contexts, PrefixCache, SourceCaches
 
 if TYPE_CHECKING:
@@ -203,7 +203,14 @@ def execute(
         reasons = "; ".join(sorted({r for _, r in skipped}))
         msg = f"no variant could run: {reasons}"
         raise DatasetError(msg)
-    ranking, oof, tests, by_id = build_result(name, target, preds, y, ids, train, folds, test)
+    kinds = {is_classifier(v.model.kind) for v in variants}
+    if len(kinds) > 1:
+        msg = "a search mixes classifiers and regressors; rank them in separate pipelines"
+        raise SpecError(msg)
+    classification = kinds == {True}
+    ranking, oof, tests, by_id = build_result(
+        name, target, preds, y, ids, train, folds, test, classification=classification
+    )
     if rep is not None:
         samples = (
             df.select(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from nirsframe.validation.classification import classification_metrics
 from nirsframe.validation.metrics import regression_metrics
 
 if TYPE_CHECKING:
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from nirsframe.pipeline.candidates import Candidate
+
+    IntArray = npt.NDArray[np.int64]
     from nirsframe.pipeline.search import CandidatePredictions
 
 
@@ -76,40 +79,69 @@ class SearchResult:
         }
 
 
+def _regression_row(
+    i: int, p: CandidatePredictions, y1: npt.NDArray[np.float64], train: IntArray, test: IntArray
+) -> dict[str, Any]:
+    cv = scores(y1[train], p.oof[:, 0])
+    cal = scores(y1[train], p.fitted[train, 0])
+    tst = scores(y1[test], p.fitted[test, 0]) if test.size else None
+    return {
+        "variant": i,
+        "preprocessing": p.variant.preprocessing,
+        "model": p.variant.model.label,
+        "n_components": p.n_components,
+        "rmsecv": cv["rmse"],
+        "r2cv": cv["r2"],
+        "bias": cv["bias"],
+        "sep": cv["sep"],
+        "rpd": cv["rpd"],
+        "rmsec": cal["rmse"],
+        "rmsep": tst["rmse"] if tst else None,
+        "r2p": tst["r2"] if tst else None,
+    }
+
+
+def _classification_row(
+    i: int, p: CandidatePredictions, y1: npt.NDArray[np.float64], train: IntArray, test: IntArray
+) -> dict[str, Any]:
+    cv = classification_metrics(y1[train], p.oof[:, 0])
+    tst = classification_metrics(y1[test], p.fitted[test, 0]) if test.size else None
+    return {
+        "variant": i,
+        "preprocessing": p.variant.preprocessing,
+        "model": p.variant.model.label,
+        "n_components": p.n_components,
+        "accuracy_cv": cv["accuracy"],
+        "balanced_accuracy_cv": cv["balanced_accuracy"],
+        "f1_cv": cv["f1_macro"],
+        "accuracy_test": tst["accuracy"] if tst else None,
+        "balanced_accuracy_test": tst["balanced_accuracy"] if tst else None,
+    }
+
+
 def build_result(
     name: str,
     target: str,
     preds: list[CandidatePredictions],
     y: npt.NDArray[np.float64],
     ids: npt.NDArray[Any],
-    train: npt.NDArray[np.int64],
-    folds: npt.NDArray[np.int64],
-    test: npt.NDArray[np.int64],
+    train: IntArray,
+    folds: IntArray,
+    test: IntArray,
+    *,
+    classification: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[int, Candidate]]:
-    """Rank variants by RMSECV and assemble the prediction frames (first target column)."""
+    """Rank variants and assemble the prediction frames (first target column).
+
+    Regression ranks by RMSECV; classification by cross-validated accuracy (then balanced
+    accuracy), best first.
+    """
     rows, oof_parts, test_parts, variants = [], [], [], {}
     y1 = y[:, 0]
+    row_of = _classification_row if classification else _regression_row
     for i, p in enumerate(preds):
         variants[i] = p.variant
-        cv = scores(y1[train], p.oof[:, 0])
-        cal = scores(y1[train], p.fitted[train, 0])
-        tst = scores(y1[test], p.fitted[test, 0]) if test.size else None
-        rows.append(
-            {
-                "variant": i,
-                "preprocessing": p.variant.preprocessing,
-                "model": p.variant.model.label,
-                "n_components": p.n_components,
-                "rmsecv": cv["rmse"],
-                "r2cv": cv["r2"],
-                "bias": cv["bias"],
-                "sep": cv["sep"],
-                "rpd": cv["rpd"],
-                "rmsec": cal["rmse"],
-                "rmsep": tst["rmse"] if tst else None,
-                "r2p": tst["r2"] if tst else None,
-            }
-        )
+        rows.append(row_of(i, p, y1, train, test))
         oof_parts.append(
             pl.DataFrame(
                 {
@@ -133,7 +165,12 @@ def build_result(
                     }
                 )
             )
-    ranking = pl.DataFrame(rows).sort(["rmsecv", "variant"], nulls_last=True)
+    if classification:
+        ranking = pl.DataFrame(rows).sort(
+            ["accuracy_cv", "balanced_accuracy_cv", "variant"], descending=[True, True, False]
+        )
+    else:
+        ranking = pl.DataFrame(rows).sort(["rmsecv", "variant"], nulls_last=True)
     empty = pl.DataFrame(
         schema={
             "sample_id": pl.String,

@@ -137,6 +137,9 @@ def run_variants(
     out: list[CandidatePredictions] = []
     skipped: list[tuple[Candidate, str]] = []
     for key, members in group_variants(variants).items():
+        if key.model_kind == "plsda":
+            out.extend(_plsda_group(cache, key, members, y))
+            continue
         if key.model_kind != "pls":
             for v in members:
                 out.append(_sklearn_variant(cache, v, y))
@@ -154,6 +157,45 @@ def run_variants(
         for v, n in ok.items():
             out.append(CandidatePredictions(v, n, oof[n - 1], final[n - 1]))
     return out, skipped
+
+
+def is_classifier(kind: str) -> bool:
+    """Whether a model kind (``pls``, ``plsda`` or a scikit-learn class path) classifies."""
+    if kind in ("pls", "plsda"):
+        return kind == "plsda"
+    from sklearn.base import is_classifier as sk_is_classifier
+
+    from nirsframe.models.sklearn_models import resolve_estimator_class
+
+    return bool(sk_is_classifier(resolve_estimator_class(kind)()))
+
+
+def _plsda_group(
+    cache: SourceCaches, key: GroupKey, members: list[Candidate], y: npt.NDArray[np.float64]
+) -> list[CandidatePredictions]:
+    """PLS-DA for every component count of the group from one fit per context."""
+    from nirsframe.models.plsda import PLSDA
+
+    ctx = cache.contexts
+    node = cache.node(key.steps, key.sources, key.merge)
+    wanted = {v: n_components_of(v.model) for v in members}
+    a_max = max(wanted.values())
+    params = {k: p for k, p in members[0].model.params.items() if k != "n_components"}
+    position = {int(r): i for i, r in enumerate(ctx.train)}
+    oof = {v: np.full((ctx.train.shape[0], 1), np.nan) for v in members}
+    final = {v: np.full((y.shape[0], 1), np.nan) for v in members}
+    for c in [*ctx.fold_ids, FINAL]:
+        x = node.matrix(c)
+        rows = ctx.fit_rows(c)
+        model = PLSDA(n_components=a_max, **params).fit(x[rows], y[rows, 0])
+        target_rows = np.arange(y.shape[0]) if c == FINAL else ctx.val_rows(c)
+        for v, n in wanted.items():
+            pred = np.asarray(model.predict(x[target_rows], n_components=n), dtype=np.float64)
+            if c == FINAL:
+                final[v][:, 0] = pred
+            else:
+                oof[v][[position[int(r)] for r in target_rows], 0] = pred
+    return [CandidatePredictions(v, n, oof[v], final[v]) for v, n in wanted.items()]
 
 
 def _sklearn_variant(

@@ -48,6 +48,7 @@ from pydantic import (
 
 from nirsframe.exceptions import NirsframeError, SpecError
 from nirsframe.models.pls import PlsParams
+from nirsframe.models.plsda import PlsdaParams
 from nirsframe.models.sklearn_models import ALLOWED_MODULES, resolve_estimator_class
 from nirsframe.operators import REGISTRY, Params
 from nirsframe.pipeline.generators import (
@@ -150,7 +151,7 @@ Y_PROCESSORS: dict[str, type[Params]] = {
     "minmax": MinMaxParams,
 }
 #: Built-in models (besides allow-listed scikit-learn class paths).
-MODELS: dict[str, type[Params]] = {"pls": PlsParams}
+MODELS: dict[str, type[Params]] = {"pls": PlsParams, "plsda": PlsdaParams}
 
 
 # -- validation helpers ---------------------------------------------------------------------------
