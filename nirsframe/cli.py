@@ -440,7 +440,7 @@ def predict_lance_cmd(
         str, typer.Option("--out", "-o", help="Lance target URI (created when absent).")
     ],
     engine: Annotated[
-        str, typer.Option(help="local (stream here) or ray (needs nirsframe[ray]).")
+        str, typer.Option(help="local (stream here) or ray (needs the nirsframe\\[ray] extra).")
     ] = "local",
     ray_address: Annotated[
         str | None,

@@ -240,6 +240,12 @@ def _nirsframe_estimator(data: Data) -> Callable[[], Any]:
     return run
 
 
+def _floor(data: Data) -> Callable[[], Any]:
+    # One XᵀX of the (preprocessed-size) matrix: what any PLS CV must at least do once.
+    x = np.asarray(data.x, dtype=np.float64)
+    return lambda: x.T @ x
+
+
 def _sklearn(data: Data) -> Callable[[], Any]:
     return lambda: _last(sklearn_rmsecv(data.x, data.y, "snv+sg1", [MAX_COMPONENTS]))
 
@@ -268,6 +274,7 @@ BENCH = Bench(
         Impl("scipy+ikpls fast CV", "peer", _ikpls),
         Impl("nirs4all dag-ml", "nirs4all", _nirs4all("dag-ml")),
         Impl("nirs4all legacy", "nirs4all", _nirs4all("legacy")),
+        Impl("floor: XᵀX", "floor", _floor, compare=False),
     ),
     reference=("chemotools+sklearn", "scipy+ikpls fast CV", "nirsframe kernels (fast CV)"),
 )

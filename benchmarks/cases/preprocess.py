@@ -27,14 +27,18 @@ def _frame_output(frame: Any) -> np.ndarray:
     return np.asarray(frame.to_series(0).to_numpy())
 
 
-def _nirsframe(engine: str | None) -> Any:
+def _nirsframe(engine: str | None, *, fused: bool = False) -> Any:
     def build(data: Data) -> Any:
         import polars as pl
 
         import nirsframe as nf
+        from nirsframe.operators import SavitzkyGolay, StandardNormalVariate
 
         df = pl.DataFrame({"spectra": data.x})
         expr = nf.savgol(nf.snv("spectra"), window_length=WINDOW, polyorder=ORDER, deriv=DERIV)
+        if fused:  # nf.chain: one UDF, row blocks through both kernels while cache resident
+            sg = SavitzkyGolay(window_length=WINDOW, polyorder=ORDER, deriv=DERIV)
+            expr = nf.chain("spectra", [StandardNormalVariate(), sg])
         if engine is None:
             return lambda: df.select(expr)
         return lambda: df.lazy().select(expr).collect(engine=engine)
@@ -113,6 +117,13 @@ BENCHES = (
         (
             Impl("nirsframe streaming", "nirsframe", _nirsframe("streaming"), _frame_output),
             Impl("nirsframe eager", "nirsframe", _nirsframe(None), _frame_output),
+            Impl(
+                "nirsframe chain streaming",
+                "nirsframe",
+                _nirsframe("streaming", fused=True),
+                _frame_output,
+            ),
+            Impl("nirsframe chain eager", "nirsframe", _nirsframe(None, fused=True), _frame_output),
             Impl("nirskern kernels", "nirsframe", _kernels),
             Impl("numpy/scipy", "peer", _numpy_scipy),
             Impl("chemotools", "peer", _chemotools),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nirsframe.exceptions import SpecError
 from nirsframe.operators import get_operator
 from nirsframe.pipeline.spec import (
+    FilterStep,
     ModelStep,
     OperatorStep,
     SourcesStep,
@@ -125,6 +126,9 @@ class Candidate:
     #: augmentation views), merged by ``merge``; ``steps`` is then empty.
     sources: tuple[tuple[str, tuple[Step, ...]], ...] = ()
     merge: str = "concat"
+    #: Outlier filters on the model input: ``(action, filter spec JSON)`` with action
+    #: ``exclude`` (flagged training rows are left out of the fit) or ``tag`` (reported only).
+    filters: tuple[tuple[str, str], ...] = ()
 
     @property
     def preprocessing(self) -> str:
@@ -148,7 +152,14 @@ def from_spec(variant: Variant) -> Candidate:
     models: list[ModelChoice] = []
     sources: tuple[tuple[str, tuple[Step, ...]], ...] = ()
     merge = "concat"
+    filters: list[tuple[str, str]] = []
     for step in variant.steps:
+        if isinstance(step, FilterStep):
+            if models:
+                msg = f"variant {variant.index}: '{step.action}' must come before the model"
+                raise SpecError(msg)
+            filters.extend((step.action, _frozen(f)) for f in step.filters)
+            continue
         if isinstance(step, SourcesStep):
             if steps or sources or models:
                 msg = f"variant {variant.index}: per-source branches must come first"
@@ -187,7 +198,7 @@ def from_spec(variant: Variant) -> Candidate:
         steps.append(Step.of("autoscale", {"ddof": 1}))
         params = {k: v for k, v in model.params.items() if k != "scale"}
         model = ModelChoice.of("pls", params)
-    return Candidate(tuple(steps), model, tuple(ys), sources, merge)
+    return Candidate(tuple(steps), model, tuple(ys), sources, merge, tuple(filters))
 
 
 def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | None:

@@ -10,7 +10,7 @@ import polars as pl
 
 from nirsframe._bridge import series_to_matrix
 from nirsframe.exceptions import DatasetError, SpecError
-from nirsframe.pipeline.result import SearchResult, build_result
+from nirsframe.pipeline.result import SearchResult, build_result, flags_frame
 from nirsframe.pipeline.search import is_classifier, run_variants
 from nirsframe.pipeline.tree import Contexts, PrefixCache, SourceCaches
 
@@ -229,6 +229,7 @@ def execute(
         variants=by_id,
         skipped=skipped,
         applications=dict(cache.applications),
+        flags=flags_frame(preds, ids),
         extra={
             "rows_without_target": n_before - df.height,
             "n_train": int(train.size),

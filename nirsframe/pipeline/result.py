@@ -52,6 +52,9 @@ class SearchResult:
     applications: dict[str, int] = field(default_factory=dict)
     run_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Rows flagged by outlier filters (``sample_id``, ``variant``, ``flag``): ``excluded`` rows
+    #: were left out of the final model's fit; ``exclude:<f>`` / ``tag:<f>`` name the filter.
+    flags: pl.DataFrame | None = None
 
     @property
     def best(self) -> dict[str, Any]:
@@ -165,6 +168,9 @@ def build_result(
                     }
                 )
             )
+    if any(p.flags for p in preds):
+        for row, p in zip(rows, preds, strict=True):
+            row["n_excluded"] = int(p.flags["excluded"].sum()) if p.flags else 0
     if classification:
         ranking = pl.DataFrame(rows).sort(
             ["accuracy_cv", "balanced_accuracy_cv", "variant"], descending=[True, True, False]
@@ -183,3 +189,17 @@ def build_result(
     oof = pl.concat(oof_parts) if oof_parts else empty
     tests = pl.concat(test_parts) if test_parts else empty
     return ranking, oof, tests, variants
+
+
+def flags_frame(preds: list[CandidatePredictions], ids: npt.NDArray[Any]) -> pl.DataFrame | None:
+    """One row per (variant, flagged sample, flag), or ``None`` when no variant has filters."""
+    parts = [
+        pl.DataFrame({"sample_id": ids[mask], "variant": i, "flag": name})
+        for i, p in enumerate(preds)
+        for name, mask in p.flags.items()
+        if mask.any()
+    ]
+    if not any(p.flags for p in preds):
+        return None
+    schema = {"sample_id": pl.String, "variant": pl.Int64, "flag": pl.String}
+    return pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)

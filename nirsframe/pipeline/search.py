@@ -9,14 +9,15 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from nirskern.pls import cv_from_crossproducts, pls_fit, pls_fit_crossproducts, pls_predict
 
-from nirsframe.exceptions import SpecError
+from nirsframe.exceptions import DatasetError, SpecError
 from nirsframe.pipeline.tree import FINAL, SourceCaches
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class GroupKey:
     y_processing: tuple[YStep, ...]
     sources: Sources = ()
     merge: str = "concat"
+    filters: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -49,6 +51,8 @@ class CandidatePredictions:
     n_components: int | None
     oof: npt.NDArray[np.float64]  # (n_train, T), NaN where never validated
     fitted: npt.NDArray[np.float64]  # (n_all, T): final model on every row (train and test)
+    #: Final-context outlier flags over every row: ``excluded`` and ``tag:<filter>`` masks.
+    flags: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
 
 def group_variants(variants: Sequence[Candidate]) -> dict[GroupKey, list[Candidate]]:
@@ -57,7 +61,13 @@ def group_variants(variants: Sequence[Candidate]) -> dict[GroupKey, list[Candida
     for v in variants:
         params = {k: p for k, p in v.model.params.items() if k != "n_components"}
         key = GroupKey(
-            v.steps, v.model.kind, repr(sorted(params.items())), v.y_processing, v.sources, v.merge
+            v.steps,
+            v.model.kind,
+            repr(sorted(params.items())),
+            v.y_processing,
+            v.sources,
+            v.merge,
+            v.filters,
         )
         groups[key].append(v)
     return groups
@@ -90,6 +100,34 @@ def _y_inverse(ops: list[TargetTransform], y: npt.NDArray[np.float64]) -> npt.ND
     return np.asarray(y, dtype=np.float64)
 
 
+def model_rows(
+    filters: tuple[tuple[str, str], ...],
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.bool_]]]:
+    """Training rows left after ``exclude`` filters fitted on ``rows``, and every filter's flags
+    over all rows (``excluded`` marks the training rows left out)."""
+    from nirsframe.filters import parse_filter
+
+    keep = np.ones(rows.shape[0], dtype=bool)
+    flags: dict[str, npt.NDArray[np.bool_]] = {}
+    for action, spec_json in filters:
+        spec = json.loads(spec_json)
+        flt = parse_filter(spec).fit(x[rows], y[rows, 0])
+        scored = flt.score(x, y[:, 0]).outlier
+        flags[f"{action}:{next(iter(spec))}"] = np.asarray(scored, dtype=bool)
+        if action == "exclude":
+            keep &= ~scored[rows]
+    if not keep.any():
+        msg = "the exclude filters flag every training row; loosen them"
+        raise DatasetError(msg)
+    excluded = np.zeros(x.shape[0], dtype=bool)
+    excluded[rows[~keep]] = True
+    flags["excluded"] = excluded
+    return rows[keep], flags
+
+
 def _pls_group(
     cache: SourceCaches, key: GroupKey, y: npt.NDArray[np.float64], a_max: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -97,7 +135,8 @@ def _pls_group(
     ctx = cache.contexts
     node = cache.node(key.steps, key.sources, key.merge)
     n_all = y.shape[0]
-    if node.shared is not None and not key.y_processing:
+    excludes = any(action == "exclude" for action, _ in key.filters)
+    if node.shared is not None and not key.y_processing and not excludes:
         x = node.shared
         cp = cache.crossproducts(key.steps, key.sources, key.merge)
         oof = cv_from_crossproducts(cp, x[ctx.train], ctx.folds, a_max)
@@ -108,7 +147,7 @@ def _pls_group(
     final = np.empty((a_max, n_all, y.shape[1]))
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
-        rows = ctx.fit_rows(c)
+        rows, _ = model_rows(key.filters, x, y, ctx.fit_rows(c))
         y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows])
         model = pls_fit(x[rows], y_fit, a_max)
         if c == FINAL:
@@ -154,9 +193,20 @@ def run_variants(
         if not ok:
             continue
         oof, final = _pls_group(cache, key, y, max(ok.values()))
+        flags = _final_flags(cache, key, y)
         for v, n in ok.items():
-            out.append(CandidatePredictions(v, n, oof[n - 1], final[n - 1]))
+            out.append(CandidatePredictions(v, n, oof[n - 1], final[n - 1], flags))
     return out, skipped
+
+
+def _final_flags(
+    cache: SourceCaches, key: GroupKey, y: npt.NDArray[np.float64]
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """Outlier flags of the final context (fitted on all training rows), for the report."""
+    if not key.filters:
+        return {}
+    node = cache.node(key.steps, key.sources, key.merge)
+    return model_rows(key.filters, node.matrix(FINAL), y, cache.contexts.fit_rows(FINAL))[1]
 
 
 def is_classifier(kind: str) -> bool:
@@ -186,7 +236,7 @@ def _plsda_group(
     final = {v: np.full((y.shape[0], 1), np.nan) for v in members}
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
-        rows = ctx.fit_rows(c)
+        rows, _ = model_rows(key.filters, x, y, ctx.fit_rows(c))
         model = PLSDA(n_components=a_max, **params).fit(x[rows], y[rows, 0])
         target_rows = np.arange(y.shape[0]) if c == FINAL else ctx.val_rows(c)
         for v, n in wanted.items():
@@ -195,7 +245,8 @@ def _plsda_group(
                 final[v][:, 0] = pred
             else:
                 oof[v][[position[int(r)] for r in target_rows], 0] = pred
-    return [CandidatePredictions(v, n, oof[v], final[v]) for v, n in wanted.items()]
+    flags = _final_flags(cache, key, y)
+    return [CandidatePredictions(v, n, oof[v], final[v], flags) for v, n in wanted.items()]
 
 
 def _sklearn_variant(
@@ -205,13 +256,13 @@ def _sklearn_variant(
 
     ctx = cache.contexts
     node = cache.node(v.steps, v.sources, v.merge)
-    key = GroupKey(v.steps, v.model.kind, "", v.y_processing, v.sources, v.merge)
+    key = GroupKey(v.steps, v.model.kind, "", v.y_processing, v.sources, v.merge, v.filters)
     oof = np.full((ctx.train.shape[0], y.shape[1]), np.nan)
     position = {int(r): i for i, r in enumerate(ctx.train)}
     final = np.empty((y.shape[0], y.shape[1]))
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
-        rows = ctx.fit_rows(c)
+        rows, _ = model_rows(v.filters, x, y, ctx.fit_rows(c))
         y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows])
         est = build_estimator(v.model.kind, v.model.params)
         est.fit(x[rows], y_fit[:, 0] if y_fit.shape[1] == 1 else y_fit)
@@ -223,4 +274,4 @@ def _sklearn_variant(
             final = pred
         else:
             oof[[position[int(r)] for r in ctx.val_rows(c)]] = pred
-    return CandidatePredictions(v, None, oof, final)
+    return CandidatePredictions(v, None, oof, final, _final_flags(cache, key, y))

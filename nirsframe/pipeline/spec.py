@@ -99,8 +99,6 @@ RESERVED_KEYWORDS = frozenset(
         "finetune",
         "finetune_params",
         "train_params",
-        "tag",
-        "exclude",
         "chart_2d",
         "chart_3d",
         "fold_chart",
@@ -392,8 +390,31 @@ class SourcesStep(_StepBase):
         return f"sources({parts} -> {self.merge})"
 
 
-Step = OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep | SourcesStep
-ConcreteStep = OperatorStep | ModelStep | YProcessingStep | StackStep | SourcesStep
+class FilterStep(_StepBase):
+    """``{exclude: filter}`` or ``{tag: filter}``: outlier filters on the model's input.
+
+    Each filter is fitted on every fold's training rows (after preprocessing). ``exclude``
+    leaves the flagged training rows out of the model's fit; ``tag`` only reports them.
+    Validation and test rows are always predicted; flagged rows are listed in the result.
+    """
+
+    action: str
+    filters: list[dict[str, Any]]
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{action: [filter, ...]}``."""
+        return {self.action: self.filters}
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``exclude(hotelling_t2)``."""
+        return f"{self.action}({', '.join(next(iter(f)) for f in self.filters)})"
+
+
+Step = (
+    OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep | SourcesStep | FilterStep
+)
+ConcreteStep = OperatorStep | ModelStep | YProcessingStep | StackStep | SourcesStep | FilterStep
 
 
 def _label(name: str, params: Mapping[str, Any]) -> str:
@@ -505,6 +526,23 @@ def _parse_stack(raw: Any, loc: str, cap: int) -> StackStep:
         raise _fail(loc, "missing 'meta': the meta-model, e.g. {sklearn.linear_model.Ridge: {}}")
     meta = _parse_model(body["meta"], join_loc(loc, "meta"), cap)
     return StackStep(branches=parsed, meta=meta)
+
+
+def _parse_filters(action: str, raw: Any, loc: str) -> FilterStep:
+    from nirsframe.filters import parse_filter
+
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise _fail(loc, f"'{action}' needs at least one filter, e.g. {{hotelling_t2: {{}}}}")
+    filters: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        where = join_loc(loc, i) if isinstance(raw, list) else loc
+        parse_filter(item, where)  # validates names and parameters (SpecError)
+        if isinstance(item, str):
+            item = {item: {}}
+        ((name, params),) = dict(item).items()
+        filters.append({str(name): dict(params or {})})
+    return FilterStep(action=action, filters=filters)
 
 
 def _parse_chain_list(raw: Any, where: str, cap: int) -> list[Any]:
@@ -639,7 +677,14 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
     nirsframe.exceptions.SpecError: steps[2].detrend.ordre: operator 'detrend' has no parameter 'ordre'; did you mean 'order'?
     """  # noqa: E501
     if isinstance(
-        raw, OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep | SourcesStep
+        raw,
+        OperatorStep
+        | ModelStep
+        | YProcessingStep
+        | GeneratorStep
+        | StackStep
+        | SourcesStep
+        | FilterStep,
     ):
         return raw
     if not isinstance(raw, Mapping):
@@ -666,6 +711,8 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
         return _parse_stack(body, here, cap)
     if name == "sources":
         return _parse_sources(body, here, cap)
+    if name in ("exclude", "tag"):
+        return _parse_filters(name, body, here)
     if name in ("branch", "merge"):
         msg = (
             f"'{name}' must come as a pair: a 'branch' step immediately followed by "
