@@ -7,6 +7,7 @@
 [-1.2247, 0.0, 1.2247]
 """
 
+from nirsframe import functions
 from nirsframe import namespace as _namespace  # registers pl.col(...).nirs
 from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import (
@@ -16,7 +17,6 @@ from nirsframe.exceptions import (
     NirsframeError,
     SpectralShapeError,
 )
-from nirsframe import functions
 from nirsframe.functions import *  # noqa: F403  (one expression function per operator)
 from nirsframe.synthetic import generate
 

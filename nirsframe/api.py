@@ -185,16 +185,15 @@ def record(
         for m in metrics
         if r[m] is not None
     ]
-    final = replay_frame(chain, dataset, best["variant"], result.target)
+    parts = [
+        result.oof.with_columns(pl.lit("cv").alias("scope")),
+        result.test_predictions.with_columns(pl.lit("test").alias("scope")),
+    ]
+    if chain is not None:
+        final = replay_frame(chain, dataset, best["variant"], result.target)
+        parts.append(final.with_columns(pl.lit("final").alias("scope")))
     preds = (
-        pl.concat(
-            [
-                result.oof.with_columns(pl.lit("cv").alias("scope")),
-                result.test_predictions.with_columns(pl.lit("test").alias("scope")),
-                final.with_columns(pl.lit("final").alias("scope")),
-            ],
-            how="diagonal_relaxed",
-        )
+        pl.concat(parts, how="diagonal_relaxed")
         .rename({"y": "y_true"})
         .with_columns(pl.lit(result.target).alias("target"))
     )

@@ -11,7 +11,7 @@ import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from nirsframe.pipeline.result import SearchResult
+    from nirsframe.workspace.bundle import KeyType
 
 app = typer.Typer(
     help="Dataframe-native NIR spectroscopy: search, fit, keep and replay chemometric models.",
@@ -314,7 +315,9 @@ def export_cmd(
     from nirsframe.workspace import Workspace, export_bundle
 
     try:
-        path = export_bundle(Workspace(workspace), run_id, out, key=key, key_type=key_type)  # type: ignore[arg-type]
+        path = export_bundle(
+            Workspace(workspace), run_id, out, key=key, key_type=cast("KeyType", key_type)
+        )
     except NirsframeError as exc:
         fail(str(exc))
         return
@@ -337,9 +340,9 @@ def import_cmd(
             bundle,
             Workspace(workspace),
             key=key,
-            key_type=key_type,
+            key_type=cast("KeyType", key_type),
             require_signature=require_signature,
-        )  # type: ignore[arg-type]
+        )
     except NirsframeError as exc:
         fail(str(exc))
         return

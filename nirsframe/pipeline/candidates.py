@@ -134,7 +134,9 @@ class Candidate:
     def preprocessing(self) -> str:
         """The preprocessing chain as ``a | b | c`` (``raw`` when empty)."""
         if self.sources:
-            parts = [f"{col}: {' | '.join(s.label for s in ch) or 'raw'}" for col, ch in self.sources]
+            parts = [
+                f"{col}: {' | '.join(s.label for s in ch) or 'raw'}" for col, ch in self.sources
+            ]
             return f"{self.merge}[{'; '.join(parts)}]"
         return " | ".join(s.label for s in self.steps) or "raw"
 

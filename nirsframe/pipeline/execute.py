@@ -192,7 +192,10 @@ def execute(
     cache = SourceCaches(
         {
             col: PrefixCache(
-                x if col == dataset.spectra_column else _matrix(df, col), dataset.axes[col], contexts, y
+                x if col == dataset.spectra_column else _matrix(df, col),
+                dataset.axes[col],
+                contexts,
+                y,
             )
             for col in _used_columns(dataset, variants)
         },

@@ -386,8 +386,14 @@ class SourcesStep(_StepBase):
     def label(self) -> str:
         """Readable form, e.g. ``sources(nir: snv; mir: raw -> concat)``."""
         named = [(k, v) for k, v in self.branches.items()] + [("view", v) for v in self.views]
-        parts = "; ".join(f"{k}: {' | '.join(s.label for s in v) or 'raw'}" for k, v in named)
+        parts = "; ".join(
+            f"{k}: {' | '.join(_step_label(s) for s in v) or 'raw'}" for k, v in named
+        )
         return f"sources({parts} -> {self.merge})"
+
+
+def _step_label(step: OperatorStep | GeneratorStep) -> str:
+    return step.label if isinstance(step, OperatorStep) else json.dumps(step.to_raw())
 
 
 class FilterStep(_StepBase):
@@ -412,7 +418,13 @@ class FilterStep(_StepBase):
 
 
 Step = (
-    OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep | SourcesStep | FilterStep
+    OperatorStep
+    | ModelStep
+    | YProcessingStep
+    | GeneratorStep
+    | StackStep
+    | SourcesStep
+    | FilterStep
 )
 ConcreteStep = OperatorStep | ModelStep | YProcessingStep | StackStep | SourcesStep | FilterStep
 
@@ -563,7 +575,9 @@ def _parse_sources(raw: Any, loc: str, cap: int) -> SourcesStep:
     branches = body.get("branches", {})
     views = body.get("views", [])
     if not isinstance(branches, Mapping) or not isinstance(views, list) or not (branches or views):
-        msg = f"needs 'branches' (source -> steps) or 'views' (a list of chains); got {dict(body)!r}"
+        msg = (
+            f"needs 'branches' (source -> steps) or 'views' (a list of chains); got {dict(body)!r}"
+        )
         raise _fail(loc, msg)
     merge = body.get("merge", "concat")
     if merge not in ("concat", "average"):
@@ -588,7 +602,9 @@ def _feature_augmentation(raw: Any, loc: str) -> dict[str, Any]:
     if isinstance(raw, list):
         raw = {"views": raw}
     if not isinstance(raw, Mapping) or "views" not in raw:
-        raise _fail(loc, f"expects a list of chains or {{views: [...], action: add|replace}}; got {raw!r}")
+        raise _fail(
+            loc, f"expects a list of chains or {{views: [...], action: add|replace}}; got {raw!r}"
+        )
     action = raw.get("action", "add")
     unknown = sorted(set(raw) - {"views", "action"})
     if unknown or action not in ("add", "replace"):
@@ -638,7 +654,11 @@ def rewrite_branches(steps: list[Any]) -> list[Any]:
             i += 1
             continue
         if isinstance(step, Mapping) and set(step) == {"feature_augmentation"}:
-            out.append(_feature_augmentation(step["feature_augmentation"], join_loc(loc, "feature_augmentation")))
+            out.append(
+                _feature_augmentation(
+                    step["feature_augmentation"], join_loc(loc, "feature_augmentation")
+                )
+            )
             i += 1
             continue
         if isinstance(step, Mapping) and set(step) == {"branch"}:

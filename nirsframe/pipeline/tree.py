@@ -214,7 +214,9 @@ class SourceCaches:
             raise KeyError(msg)
         return self.caches[column]
 
-    def node(self, steps: tuple[Step, ...], sources: Sources = (), merge: str = "concat") -> NodeValue:
+    def node(
+        self, steps: tuple[Step, ...], sources: Sources = (), merge: str = "concat"
+    ) -> NodeValue:
         """The model input of a candidate (per context when any source chain is fitted)."""
         if not sources:
             return self.primary.get(steps)

@@ -21,11 +21,11 @@ import pyarrow as pa
 
 from nirsframe.dataset import SpectralDataset
 from nirsframe.exceptions import InvalidParameterError
+from nirsframe.operators._base import validate_params
 from nirsframe.synthetic.bands import COMPONENTS, Band, component_bands, strongest_band
 from nirsframe.synthetic.config import DEFAULT_RANGES, GeneratorConfig, Instrument
 from nirsframe.synthetic.stream import iter_batches
 from nirsframe.synthetic.synth import BLOCK_SAMPLES, Plan, pure_spectra
-from nirsframe.operators._base import validate_params
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

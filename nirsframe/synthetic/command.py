@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.synthetic.config import Instrument
 from nirsframe.operators._base import format_validation_error
+from nirsframe.synthetic.config import Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

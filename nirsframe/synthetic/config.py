@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nirsframe.synthetic.bands import COMPONENTS
 from nirsframe.operators._base import Params
+from nirsframe.synthetic.bands import COMPONENTS
 
 __all__ = ["DEFAULT_RANGES", "GeneratorConfig", "Instrument"]
 

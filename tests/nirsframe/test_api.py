@@ -109,10 +109,17 @@ def test_run_records_and_replays_bit_for_bit(tmp_path: Path) -> None:
 @pytest.mark.skipif(not GASOLINE.exists(), reason="shared data absent")
 def test_pls_scale_true_equals_sklearn_scaled_pls() -> None:
     def spec(model: dict[str, object]) -> dict[str, object]:
-        return {"name": "g", "target": "octane", "split": {"kfold": {"n_splits": 5}}, "steps": [{"model": model}]}
+        return {
+            "name": "g",
+            "target": "octane",
+            "split": {"kfold": {"n_splits": 5}},
+            "steps": [{"model": model}],
+        }
 
     ours = api.run(spec({"pls": {"n_components": 5, "scale": True}}), GASOLINE).oof
-    theirs = api.run(spec({"sklearn.cross_decomposition.PLSRegression": {"n_components": 5}}), GASOLINE).oof
+    theirs = api.run(
+        spec({"sklearn.cross_decomposition.PLSRegression": {"n_components": 5}}), GASOLINE
+    ).oof
     plain = api.run(spec({"pls": {"n_components": 5}}), GASOLINE).oof
     assert_allclose(ours["y_pred"].to_numpy(), theirs["y_pred"].to_numpy(), rtol=1e-7)
     assert not np.allclose(ours["y_pred"].to_numpy(), plain["y_pred"].to_numpy())

@@ -45,7 +45,9 @@ def test_plsda_equals_a_manual_fold_loop_for_every_count() -> None:
         expected = np.empty(45)
         for k in range(3):
             tr, va = folds != k, folds == k
-            expected[va] = PLSDA(n_components=row["n_components"]).fit(xs[tr], y[tr]).predict(xs[va])
+            expected[va] = (
+                PLSDA(n_components=row["n_components"]).fit(xs[tr], y[tr]).predict(xs[va])
+            )
         got = res.oof.filter(pl.col("variant") == row["variant"])["y_pred"].to_numpy()
         assert_array_equal(got, expected)
         assert row["accuracy_cv"] == pytest.approx(float(np.mean(expected == y)))
@@ -56,7 +58,15 @@ def test_sklearn_classifier_and_no_mixing() -> None:
     res = api.run(spec({"sklearn.neighbors.KNeighborsClassifier": {"n_neighbors": 3}}), classes())
     assert 0.0 <= res.best["accuracy_cv"] <= 1.0
     mixed = spec({"_or_": [{"plsda": {}}, {"pls": {}}]})
-    mixed["steps"] = [{"snv": {}}, {"_or_": [{"model": {"plsda": {"n_components": 2}}}, {"model": {"pls": {"n_components": 2}}}]}]
+    mixed["steps"] = [
+        {"snv": {}},
+        {
+            "_or_": [
+                {"model": {"plsda": {"n_components": 2}}},
+                {"model": {"pls": {"n_components": 2}}},
+            ]
+        },
+    ]
     with pytest.raises(SpecError, match="mixes classifiers and regressors"):
         api.run(mixed, classes())
 
@@ -68,7 +78,10 @@ def test_mayonnaise_oil_types() -> None:
         "name": "mayonnaise",
         "target": "oil_type",
         "split": {"stratified": {"n_splits": 5}},
-        "steps": [{"savgol": {"window_length": 11, "deriv": 1}}, {"model": {"plsda": {"n_components": {"_range_": [5, 15]}}}}],
+        "steps": [
+            {"savgol": {"window_length": 11, "deriv": 1}},
+            {"model": {"plsda": {"n_components": {"_range_": [5, 15]}}}},
+        ],
     }
     best = api.run(s, ds).best
     # 6 oil types, 120 training / 42 test spectra; chance is about 1/6.

@@ -33,7 +33,14 @@ def spec(merge: str = "concat", b_steps: list | None = None) -> dict:
         "target": "y",
         "split": {"venetian": {"n_splits": 3}},
         "steps": [
-            {"branch": {"by_source": {"a": [{"snv": {}}], "b": b_steps if b_steps is not None else [{"msc": {}}]}}},
+            {
+                "branch": {
+                    "by_source": {
+                        "a": [{"snv": {}}],
+                        "b": b_steps if b_steps is not None else [{"msc": {}}],
+                    }
+                }
+            },
             {"merge_sources": merge},
             {"model": {"pls": {"n_components": 4}}},
         ],
@@ -69,7 +76,9 @@ def test_average_needs_equal_widths_and_unknown_sources_are_named() -> None:
         load_pipeline(spec("sum"))
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "sugarcane_chaix_f750.parquet").exists(), reason="shared data absent")
+@pytest.mark.skipif(
+    not (SHARED_DATA / "sugarcane_chaix_f750.parquet").exists(), reason="shared data absent"
+)
 def test_sugarcane_nine_instruments_joined_and_two_merged() -> None:
     paths = sorted(SHARED_DATA.glob("sugarcane_chaix_*.parquet"))
     ds = join_sources({p.stem.removeprefix("sugarcane_chaix_"): read_parquet(p) for p in paths})
@@ -110,17 +119,42 @@ def test_feature_augmentation_concatenates_views_of_one_column() -> None:
         ],
     }
     res = api.run(fa, ds)
-    assert res.best["preprocessing"] == "concat[spectra: raw; spectra: snv; spectra: savgol(deriv=1, window_length=7)]"
+    assert (
+        res.best["preprocessing"]
+        == "concat[spectra: raw; spectra: snv; spectra: savgol(deriv=1, window_length=7)]"
+    )
     from nirsframe.operators import SavitzkyGolay
 
-    views = np.hstack([x, StandardNormalVariate().transform(x), SavitzkyGolay(window_length=7, deriv=1).transform(x)])
+    views = np.hstack(
+        [
+            x,
+            StandardNormalVariate().transform(x),
+            SavitzkyGolay(window_length=7, deriv=1).transform(x),
+        ]
+    )
     expected = np.empty(30)
     folds = np.arange(30) % 3
     for k in range(3):
         tr, va = folds != k, folds == k
-        expected[va] = PLSRegression(4, scale=False).fit(views[tr], y[tr]).predict(views[va]).ravel()
+        expected[va] = (
+            PLSRegression(4, scale=False).fit(views[tr], y[tr]).predict(views[va]).ravel()
+        )
     assert_allclose(res.oof["y_pred"].to_numpy(), expected, rtol=1e-8)
-    replace = {**fa, "steps": [{"feature_augmentation": {"views": [{"snv": {}}], "action": "replace"}}, fa["steps"][1]]}
+    replace = {
+        **fa,
+        "steps": [
+            {"feature_augmentation": {"views": [{"snv": {}}], "action": "replace"}},
+            fa["steps"][1],
+        ],
+    }
     assert api.run(replace, ds).best["preprocessing"] == "concat[spectra: snv]"
     with pytest.raises(SpecError, match="'action' must be"):
-        load_pipeline({**fa, "steps": [{"feature_augmentation": {"views": [], "action": "extend"}}, fa["steps"][1]]})
+        load_pipeline(
+            {
+                **fa,
+                "steps": [
+                    {"feature_augmentation": {"views": [], "action": "extend"}},
+                    fa["steps"][1],
+                ],
+            }
+        )

@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 
 import nirsframe as nf
 from nirsframe.exceptions import InvalidParameterError
+from nirsframe.io.lance import scan_lance
 from nirsframe.synthetic import (
     BLOCK_SAMPLES,
     COMPONENTS,
@@ -22,7 +23,6 @@ from nirsframe.synthetic import (
     pure_spectra,
     strongest_band,
 )
-from nirsframe.io.lance import scan_lance
 
 SMALL = Instrument(name="small", start=1000.0, stop=2400.0, n_points=64)
 # Everything that is random switched off: a pure Beer-Lambert mixture.

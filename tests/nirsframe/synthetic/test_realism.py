@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 import nirsframe as nf
-from nirsframe.synthetic import Instrument
 from nirsframe.pipeline.candidates import Candidate, ModelChoice, Step
 from nirsframe.pipeline.execute import execute
+from nirsframe.synthetic import Instrument
 from nirsframe.validation.splitters import parse_split
 
 SG1 = Step.of("savgol", {"window_length": 11, "polyorder": 2, "deriv": 1})
