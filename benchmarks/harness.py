@@ -110,6 +110,8 @@ class Bench:
     full_sizes: tuple[int, ...] | None = None
     # "matrix": the worker generates X in memory; "lazy": the bench generates its own data.
     data: Literal["matrix", "lazy"] = "matrix"
+    # Untimed, before the peak-RSS reset: e.g. write the bench's on-disk data set once.
+    prepare: Callable[[Data], Any] | None = None
 
     def impl(self, name: str) -> Impl:
         """The implementation called ``name``."""
@@ -159,11 +161,14 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         x, y, axis = make_spectra(n, p, dtype=dtype, seed=seed)
     # Input size the memory ratio is taken against: X as the bench would hold it in memory.
     data_mb = n * p * np.dtype(dtype).itemsize / 2**20
+    data = Data(x, y, axis, n, p, dtype, seed)
+    if bench.prepare is not None:
+        bench.prepare(data)
     gc.collect()
     _reset_peak_rss()
     base_rss = _maxrss_mb()
     try:
-        run = impl.build(Data(x, y, axis, n, p, dtype, seed))
+        run = impl.build(data)
     except Unavailable as exc:
         return {"unavailable": str(exc)}
     t0 = time.perf_counter()

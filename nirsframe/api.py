@@ -22,9 +22,10 @@ from nirsframe.models.sklearn_models import build_estimator
 from nirsframe.operators.axis_ops import Resample
 from nirsframe.pipeline.candidates import from_spec, stack_from_spec
 from nirsframe.pipeline.execute import execute, split_rows
+from nirsframe.pipeline.search import model_rows, training_data
 from nirsframe.pipeline.spec import canonical_json, expand, load_pipeline, pipeline_hash
 from nirsframe.pipeline.stacking import as_search_result, stack
-from nirsframe.pipeline.tree import fit_chain
+from nirsframe.pipeline.tree import FINAL, fit_chain
 from nirsframe.validation.splitters import parse_split
 from nirsframe.workspace import FittedChain, Workspace
 
@@ -125,6 +126,12 @@ def fit_best(
     x, _ = series_to_matrix(df[dataset.spectra_column])
     y = df[target].cast(pl.Float64).to_numpy()[train]
     ops, xt, _ = fit_chain(candidate.steps, np.ascontiguousarray(x[train]), y, dataset.axis)
+    # The model learns exactly what the search's final context learned: rows left after the
+    # exclude filters, plus the augmented copies.
+    y2 = y.reshape(-1, 1)
+    rows, _ = model_rows(candidate.filters, xt, y2, np.arange(xt.shape[0]))
+    xt, y2 = training_data(candidate.augmentation, xt, y2, rows, FINAL)
+    y = y2[:, 0]
     model: Any
     if candidate.model.kind == "pls":
         model = PLS(n_components=n_components or 10).fit(xt, y)

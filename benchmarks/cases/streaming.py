@@ -241,6 +241,7 @@ BENCH = Bench(
     quick_sizes=(100_000,),
     full_sizes=(100_000, 1_000_000),
     data="lazy",
+    prepare=source_uri,
 )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from nirsframe.exceptions import SpecError
 from nirsframe.operators import get_operator
 from nirsframe.pipeline.spec import (
+    AugmentStep,
     FilterStep,
     ModelStep,
     OperatorStep,
@@ -129,10 +130,15 @@ class Candidate:
     #: Outlier filters on the model input: ``(action, filter spec JSON)`` with action
     #: ``exclude`` (flagged training rows are left out of the fit) or ``tag`` (reported only).
     filters: tuple[tuple[str, str], ...] = ()
+    #: Train-only sample augmentation of the model input (the step's JSON), or ``""``.
+    augmentation: str = ""
 
     @property
     def preprocessing(self) -> str:
         """The preprocessing chain as ``a | b | c`` (``raw`` when empty)."""
+        if self.augmentation:
+            plain = replace(self, augmentation="")
+            return f"{plain.preprocessing} + augment"
         if self.sources:
             parts = [
                 f"{col}: {' | '.join(s.label for s in ch) or 'raw'}" for col, ch in self.sources
@@ -155,7 +161,14 @@ def from_spec(variant: Variant) -> Candidate:
     sources: tuple[tuple[str, tuple[Step, ...]], ...] = ()
     merge = "concat"
     filters: list[tuple[str, str]] = []
+    augmentation = ""
     for step in variant.steps:
+        if isinstance(step, AugmentStep):
+            if models:
+                msg = f"variant {variant.index}: 'sample_augmentation' must come before the model"
+                raise SpecError(msg)
+            augmentation = json.dumps(step.to_raw()["sample_augmentation"], sort_keys=True)
+            continue
         if isinstance(step, FilterStep):
             if models:
                 msg = f"variant {variant.index}: '{step.action}' must come before the model"
@@ -200,7 +213,7 @@ def from_spec(variant: Variant) -> Candidate:
         steps.append(Step.of("autoscale", {"ddof": 1}))
         params = {k: v for k, v in model.params.items() if k != "scale"}
         model = ModelChoice.of("pls", params)
-    return Candidate(tuple(steps), model, tuple(ys), sources, merge, tuple(filters))
+    return Candidate(tuple(steps), model, tuple(ys), sources, merge, tuple(filters), augmentation)
 
 
 def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | None:

@@ -41,6 +41,7 @@ class GroupKey:
     sources: Sources = ()
     merge: str = "concat"
     filters: tuple[tuple[str, str], ...] = ()
+    augmentation: str = ""
 
 
 @dataclass
@@ -68,6 +69,7 @@ def group_variants(variants: Sequence[Candidate]) -> dict[GroupKey, list[Candida
             v.sources,
             v.merge,
             v.filters,
+            v.augmentation,
         )
         groups[key].append(v)
     return groups
@@ -128,6 +130,47 @@ def model_rows(
     return rows[keep], flags
 
 
+def training_data(
+    augmentation: str,
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.int64],
+    context: int,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.float64]]:
+    """The model's training data of one context: its rows plus their seeded augmented copies.
+
+    Only training rows are ever augmented; each context draws from its own seed
+    (``seed + context``) so that folds do not share augmented spectra.
+    """
+    xr, yr = x[rows], y[rows]
+    if not augmentation:
+        return xr, yr
+    from nirsframe.operators import get_operator
+
+    spec = json.loads(augmentation)
+    seed = int(spec["seed"]) + 1009 * (context + 1)
+    xs, ys = [xr], [yr]
+    if spec["balance"]:
+        labels, counts = np.unique(yr[:, 0], return_counts=True)
+        groups = [
+            (np.flatnonzero(yr[:, 0] == c), int(counts.max() - n))
+            for c, n in zip(labels, counts, strict=True)
+        ]
+    else:
+        groups = [(np.arange(xr.shape[0]), xr.shape[0] * int(spec["count"]))]
+    for j, op_spec in enumerate(spec["ops"]):
+        ((name, params),) = op_spec.items()
+        op = get_operator(name).estimator(**params)
+        for idx, needed in groups:
+            if needed <= 0 or idx.size == 0:
+                continue
+            copies = -(-needed // idx.size)
+            xa, ya = op.augment(xr[idx], yr[idx], n_copies=copies, random_state=seed + j)
+            xs.append(xa[:needed])
+            ys.append(np.asarray(ya, dtype=np.float64).reshape(-1, yr.shape[1])[:needed])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
 def _pls_group(
     cache: SourceCaches, key: GroupKey, y: npt.NDArray[np.float64], a_max: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -136,7 +179,7 @@ def _pls_group(
     node = cache.node(key.steps, key.sources, key.merge)
     n_all = y.shape[0]
     excludes = any(action == "exclude" for action, _ in key.filters)
-    if node.shared is not None and not key.y_processing and not excludes:
+    if node.shared is not None and not key.y_processing and not excludes and not key.augmentation:
         x = node.shared
         cp = cache.crossproducts(key.steps, key.sources, key.merge)
         oof = cv_from_crossproducts(cp, x[ctx.train], ctx.folds, a_max)
@@ -148,8 +191,9 @@ def _pls_group(
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
         rows, _ = model_rows(key.filters, x, y, ctx.fit_rows(c))
-        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows])
-        model = pls_fit(x[rows], y_fit, a_max)
+        x_fit, y_fit = training_data(key.augmentation, x, y, rows, c)
+        y_ops, y_fit = _y_fit_transform(key.y_processing, y_fit)
+        model = pls_fit(x_fit, y_fit, a_max)
         if c == FINAL:
             pred = pls_predict(x, model.coef, model.x_mean, model.y_mean)
             final = np.stack([_y_inverse(y_ops, p) for p in pred])
@@ -237,7 +281,8 @@ def _plsda_group(
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
         rows, _ = model_rows(key.filters, x, y, ctx.fit_rows(c))
-        model = PLSDA(n_components=a_max, **params).fit(x[rows], y[rows, 0])
+        x_fit, y_fit = training_data(key.augmentation, x, y, rows, c)
+        model = PLSDA(n_components=a_max, **params).fit(x_fit, y_fit[:, 0])
         target_rows = np.arange(y.shape[0]) if c == FINAL else ctx.val_rows(c)
         for v, n in wanted.items():
             pred = np.asarray(model.predict(x[target_rows], n_components=n), dtype=np.float64)
@@ -256,16 +301,19 @@ def _sklearn_variant(
 
     ctx = cache.contexts
     node = cache.node(v.steps, v.sources, v.merge)
-    key = GroupKey(v.steps, v.model.kind, "", v.y_processing, v.sources, v.merge, v.filters)
+    key = GroupKey(
+        v.steps, v.model.kind, "", v.y_processing, v.sources, v.merge, v.filters, v.augmentation
+    )
     oof = np.full((ctx.train.shape[0], y.shape[1]), np.nan)
     position = {int(r): i for i, r in enumerate(ctx.train)}
     final = np.empty((y.shape[0], y.shape[1]))
     for c in [*ctx.fold_ids, FINAL]:
         x = node.matrix(c)
         rows, _ = model_rows(v.filters, x, y, ctx.fit_rows(c))
-        y_ops, y_fit = _y_fit_transform(key.y_processing, y[rows])
+        x_fit, y_aug = training_data(v.augmentation, x, y, rows, c)
+        y_ops, y_fit = _y_fit_transform(key.y_processing, y_aug)
         est = build_estimator(v.model.kind, v.model.params)
-        est.fit(x[rows], y_fit[:, 0] if y_fit.shape[1] == 1 else y_fit)
+        est.fit(x_fit, y_fit[:, 0] if y_fit.shape[1] == 1 else y_fit)
         target = x if c == FINAL else x[ctx.val_rows(c)]
         pred = _y_inverse(
             y_ops, np.asarray(est.predict(target), dtype=np.float64).reshape(target.shape[0], -1)

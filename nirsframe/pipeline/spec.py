@@ -94,7 +94,6 @@ TOP_LEVEL_KEYS = ("name", "target", "split", "steps", "variant_cap")
 RESERVED_KEYWORDS = frozenset(
     {
         "source_branch",
-        "sample_augmentation",
         "concat_transform",
         "finetune",
         "finetune_params",
@@ -392,6 +391,68 @@ class SourcesStep(_StepBase):
         return f"sources({parts} -> {self.merge})"
 
 
+class AugmentStep(_StepBase):
+    """``{sample_augmentation: {ops: [{name: {params}}...], count: 1, balance: false, seed: 0}}``.
+
+    Train-only: every fold's model is fitted on its training rows plus ``count`` seeded
+    augmented copies of each (made by each listed augmentation operator, applied to the model's
+    input); validation and test rows are never augmented. ``balance`` (classification) adds
+    copies to the smaller classes only, up to the size of the largest.
+    """
+
+    ops: list[dict[str, dict[str, Any]]]
+    count: int = 1
+    balance: bool = False
+    seed: int = 0
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{"sample_augmentation": {...}}``."""
+        body = {"ops": self.ops, "count": self.count, "balance": self.balance, "seed": self.seed}
+        return {"sample_augmentation": body}
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``augment(additive_noise x2)``."""
+        names = ", ".join(next(iter(o)) for o in self.ops)
+        return f"augment({names} x{self.count}{', balanced' if self.balance else ''})"
+
+
+def _parse_augment(raw: Any, loc: str) -> AugmentStep:
+    if isinstance(raw, list):
+        raw = {"ops": raw}
+    body = _body(raw, loc, "'sample_augmentation'")
+    keys = ["ops", "count", "balance", "seed"]
+    unknown = sorted(set(body) - set(keys))
+    if unknown:
+        raise _fail(join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], keys)}")
+    items = body.get("ops")
+    if not isinstance(items, list) or not items:
+        raise _fail(join_loc(loc, "ops"), f"needs a list of augmentation operators; got {items!r}")
+    ops: list[dict[str, dict[str, Any]]] = []
+    for i, item in enumerate(items):
+        where = join_loc(join_loc(loc, "ops"), i)
+        name, params = (
+            (item, {}) if isinstance(item, str) else _single(item, where, "{additive_noise: {}}")
+        )
+        info = REGISTRY.get(str(name))
+        if info is None or info.kind != "augmentation":
+            names = [n for n, inf in REGISTRY.items() if inf.kind == "augmentation"]
+            raise _fail(
+                where, f"{name!r} is not an augmentation operator{suggest(str(name), names)}"
+            )
+        params = _body(params, join_loc(where, str(name)), f"operator {name!r}")
+        _check_params(info.params, params, join_loc(where, str(name)), f"operator {name!r}", 1)
+        ops.append({str(name): params})
+    count, seed, balance = body.get("count", 1), body.get("seed", 0), body.get("balance", False)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise _fail(join_loc(loc, "count"), f"must be an integer >= 1; got {count!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise _fail(join_loc(loc, "seed"), f"must be an integer; got {seed!r}")
+    if not isinstance(balance, bool):
+        raise _fail(join_loc(loc, "balance"), f"must be true or false; got {balance!r}")
+    return AugmentStep(ops=ops, count=count, balance=balance, seed=seed)
+
+
 def _step_label(step: OperatorStep | GeneratorStep) -> str:
     return step.label if isinstance(step, OperatorStep) else json.dumps(step.to_raw())
 
@@ -425,8 +486,11 @@ Step = (
     | StackStep
     | SourcesStep
     | FilterStep
+    | AugmentStep
 )
-ConcreteStep = OperatorStep | ModelStep | YProcessingStep | StackStep | SourcesStep | FilterStep
+ConcreteStep = (
+    OperatorStep | ModelStep | YProcessingStep | StackStep | SourcesStep | FilterStep | AugmentStep
+)
 
 
 def _label(name: str, params: Mapping[str, Any]) -> str:
@@ -704,7 +768,8 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
         | GeneratorStep
         | StackStep
         | SourcesStep
-        | FilterStep,
+        | FilterStep
+        | AugmentStep,
     ):
         return raw
     if not isinstance(raw, Mapping):
@@ -733,6 +798,8 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
         return _parse_sources(body, here, cap)
     if name in ("exclude", "tag"):
         return _parse_filters(name, body, here)
+    if name == "sample_augmentation":
+        return _parse_augment(body, here)
     if name in ("branch", "merge"):
         msg = (
             f"'{name}' must come as a pair: a 'branch' step immediately followed by "

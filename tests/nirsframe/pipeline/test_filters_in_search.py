@@ -72,3 +72,46 @@ def test_filter_specs_are_validated_with_locations() -> None:
     with pytest.raises(SpecError, match="must come before the model"):
         api.run(bad, data())
     _ = SpectralDataset
+
+
+def test_sample_augmentation_is_train_only_and_seeded(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from nirsframe.operators.augmentation import AdditiveNoise
+    from nirsframe.workspace import Workspace
+
+    x, y = data()
+    aug = {
+        "sample_augmentation": {"ops": [{"additive_noise": {"std": 0.002}}], "count": 2, "seed": 7}
+    }
+    res = api.run(spec(aug), (x, y))
+    again = api.run(spec(aug), (x, y))
+    assert_allclose(res.oof["y_pred"].to_numpy(), again.oof["y_pred"].to_numpy(), rtol=0, atol=0)
+    # Manual: each fold trains on its rows plus 2 noisy copies of them, drawn with the
+    # fold's own seed; the validation rows are predicted as they are.
+    xs = StandardNormalVariate().transform(x)
+    folds = np.arange(40) % 4
+    expected = np.empty(40)
+    for k in range(4):
+        tr = np.flatnonzero(folds != k)
+        xa, ya = AdditiveNoise(std=0.002).augment(
+            xs[tr], y[tr], n_copies=2, random_state=7 + 1009 * (k + 1)
+        )
+        xf, yf = np.vstack([xs[tr], xa]), np.concatenate([y[tr], np.asarray(ya).ravel()])
+        expected[folds == k] = (
+            PLSRegression(3, scale=False).fit(xf, yf).predict(xs[folds == k]).ravel()
+        )
+    assert_allclose(res.oof["y_pred"].to_numpy(), expected, rtol=1e-8)
+    assert res.oof.height == 40  # augmented rows never appear among the predictions
+    assert res.best["preprocessing"] == "snv + augment"
+    ws = Workspace(Path(str(tmp_path)) / "ws")
+    recorded = api.run(spec(aug), (x, y), workspace=ws)
+    stored = ws.predictions(recorded.run_id).filter(pl.col("scope") == "final")
+    assert_allclose(
+        api.predict(ws, recorded.run_id or "", (x, y))["y_pred"].to_numpy(),
+        stored["y_pred"].to_numpy(),
+        rtol=0,
+        atol=0,
+    )
+    with pytest.raises(SpecError, match="not an augmentation operator"):
+        load_pipeline(spec({"sample_augmentation": {"ops": [{"snv": {}}]}}))

@@ -259,7 +259,7 @@ def test_sklearn_path_is_checked_as_a_string_before_import() -> None:
 ERRORS = [
     ({**OCTANE, "stesp": []}, r"^stesp: unknown key 'stesp'; did you mean 'steps'\?"),
     ({**OCTANE, "finetune": []}, r"^finetune: 'finetune' is a nirs4all keyword .* later release"),
-    (doc({"sample_augmentation": {}}), r"^steps\[0\]\.sample_augmentation: .*later release"),
+    (doc({"concat_transform": {}}), r"^steps\[0\]\.concat_transform: .*later release"),
     (doc({"chart_2d": {}}), r"^steps\[0\]\.chart_2d: .*later release"),
     (doc({"svn": {}}), r"^steps\[0\]\.svn: unknown operator 'svn'; did you mean 'snv'\?"),
     (
