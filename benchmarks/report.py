@@ -106,6 +106,52 @@ CASE_NOTES: dict[str, list[str]] = {
 }
 
 
+#: (case, implementation, peer implementation or None for memory, target, label)
+TARGETS = (
+    ("c", "nirsframe pipeline", "nirs4all", 100.0, "speed-up vs fastest nirs4all engine"),
+    ("c", "nirsframe pipeline", "scipy+ikpls", 2.0, "speed-up vs scipy+ikpls"),
+    ("c", "nirsframe pipeline", None, 2.0, "peak RSS / data size (at most)"),
+    ("b", "nirsframe pipeline", "nirs4all", 1.0, "speed-up vs fastest nirs4all engine"),
+    ("b", "nirsframe pipeline", "scipy+ikpls fast CV", 1.0, "speed-up vs scipy+ikpls"),
+    ("d", "nirsframe streaming", "floor", 1.0, "seconds / Lance copy floor (informative)"),
+)
+
+
+def targets(records: list[dict[str, Any]]) -> list[str]:
+    """The issue's targets, per size: measured value, target, met or missed."""
+    by_key = {(r["case"], r["implementation"], r["n"], r["dtype"]): r for r in records}
+    rows = []
+    for case, impl, peer, target, label in TARGETS:
+        for (c, name, n, dtype), rec in sorted(by_key.items(), key=lambda kv: kv[0][2]):
+            if c != case or name != impl or not rec.get("seconds"):
+                continue
+            if peer is None:
+                value, ok = rec.get("rss_vs_data"), None
+                # Below ~100 MB of input the interpreter and imports (~150-300 MB) dominate.
+                if value is not None and (rec.get("data_mb") or 0) >= 100:
+                    ok = value <= target
+            elif peer == "floor":
+                value, ok = rec.get("vs_floor"), None
+            else:
+                peers = [
+                    r["seconds"]
+                    for (c2, name2, n2, d2), r in by_key.items()
+                    if (c2, n2, d2) == (c, n, dtype) and name2.startswith(peer) and r.get("seconds")
+                ]
+                value = min(peers) / rec["seconds"] if peers else None
+                ok = value >= target if value is not None else None
+            verdict = "n/a" if ok is None else ("met" if ok else "missed")
+            rows.append(
+                f"| {case} | {impl} | {n} | {dtype} | {label} | {_fmt(value)} | {target:g} "
+                f"| {verdict} |"
+            )
+    if not rows:
+        return []
+    head = "| case | implementation | n | dtype | measure | value | target | verdict |"
+    note = "Memory verdicts only where the input is at least 100 MB (n/a below)."
+    return ["## Targets", "", note, "", head, "|" + "---|" * 8, *rows, ""]
+
+
 def _fmt(v: Any, digits: int = 3) -> str:
     if v is None:
         return ""
@@ -138,13 +184,15 @@ def markdown(run: dict[str, Any]) -> str:
         "",
         *[f"    python -m benchmarks {' '.join(c)}" for c in commands],
         "",
-        f"BLAS threads per worker: {threads if threads else 'library default'} (same for every",
-        "implementation, peers included).",
+        f"BLAS threads per worker: {threads if threads else 'library default'} (the same for",
+        "every implementation, peers included).",
+        "",
         "Each row comes from one worker process per (case, implementation, n, dtype), run",
         f"interleaved over {run['rounds']} round(s). `seconds` is the median of the timed repeats",
         f"({run['repeats']} per round, pooled); `first call` is the best first call of the rounds",
         "(it includes numba JIT compilation or cache loading). `peak RSS` is the worker's peak",
-        "resident memory (VmHWM), `RSS with data` the same just before the timed calls",
+        "resident memory (VmHWM, reset once the input is generated, so the generator's",
+        "temporaries are excluded), `RSS with data` the same just before the build step",
         "(interpreter, imports and generated input). `check` is the max abs difference from the",
         "case's reference implementation (named in the JSON); `n/a` for the floor.",
         "Ratios: `x floor` = seconds / fastest floor; `nirs4all/this` and `best peer/this` are",
@@ -160,6 +208,7 @@ def markdown(run: dict[str, Any]) -> str:
         *_env_lines("peers venv", run["envs"].get("peers", {})),
         "",
     ]
+    lines += targets(run["records"])
     if run.get("notes"):
         lines += ["## Notes", "", *[f"- {n}" for n in run["notes"]], ""]
     by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -20,8 +20,9 @@ from nirsframe.models.pls import PLS
 from nirsframe.models.plsda import PLSDA
 from nirsframe.models.sklearn_models import build_estimator
 from nirsframe.operators.axis_ops import Resample
-from nirsframe.pipeline.candidates import from_spec, stack_from_spec
+from nirsframe.pipeline.candidates import finetune_from_spec, from_spec, stack_from_spec
 from nirsframe.pipeline.execute import execute, split_rows
+from nirsframe.pipeline.finetune import Tuning, finetune
 from nirsframe.pipeline.search import model_rows, training_data
 from nirsframe.pipeline.spec import canonical_json, expand, load_pipeline, pipeline_hash
 from nirsframe.pipeline.stacking import as_search_result, stack
@@ -67,6 +68,29 @@ def run(
     tgt = target or (spec.target if isinstance(spec.target, str) else spec.target[0])
     splitter = parse_split(spec.split or DEFAULT_SPLIT)
     started = time.perf_counter()
+    tunings = [finetune_from_spec(v) for v in variants]
+    if any(t is not None for t in tunings):
+        if len(tunings) != 1 or tunings[0] is None:
+            msg = "a pipeline with 'finetune' must expand to that single pipeline"
+            raise SpecError(msg)
+        tuned, step = tunings[0]
+        tuning = Tuning(
+            space=step.space,
+            search=step.search,
+            n_trials=step.n_trials,
+            seed=step.seed,
+            inner_splitter=parse_split(step.inner_split) if step.inner_split else None,
+        )
+        return finetune(
+            ds,
+            tuned,
+            tuning,
+            target=tgt,
+            splitter=splitter,
+            name=spec.name,
+            train_values=train_values,
+            test_values=test_values,
+        )
     stacks = [stack_from_spec(v) for v in variants]
     if any(s is not None for s in stacks):
         if len(stacks) != 1 or stacks[0] is None:

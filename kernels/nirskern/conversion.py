@@ -21,6 +21,7 @@ Kubelka & Munk (1931), Z. Tech. Phys. 12, 593-601.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +29,25 @@ import numpy.typing as npt
 from nirskern._jit import jit
 from nirskern._validate import FloatArray, as_spectra, restore
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 #: ln(10), so that 10**-a is computed as exp(-a * ln 10): 4x faster than np.power and within
 #: 1e-15 relative of it in float64 (a few ulp in float32) for the absorbances of NIR spectra.
 _LN10 = math.log(10.0)
+
+#: Elements per block when two ufuncs run one after the other (256 KiB of float64): the second
+#: ufunc reads the first one's output from cache instead of main memory (one pass over the data
+#: instead of two; ~3 us of Python per block).
+_BLOCK = 1 << 15
+
+
+def _blocks(arr: FloatArray, out: FloatArray) -> Iterator[tuple[FloatArray, FloatArray]]:
+    """Matching flat blocks of the C-contiguous ``arr`` and ``out``."""
+    src = arr.reshape(-1)
+    dst = out.reshape(-1)
+    for start in range(0, src.shape[0], _BLOCK):
+        yield src[start : start + _BLOCK], dst[start : start + _BLOCK]
 
 
 def reflectance_to_absorbance(x: npt.ArrayLike) -> FloatArray:
@@ -45,8 +62,9 @@ def reflectance_to_absorbance(x: npt.ArrayLike) -> FloatArray:
     out = np.empty_like(arr)
     # numpy ufuncs, not a numba loop: see the module docstring for the measured speeds.
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.log10(arr, out=out)
-    np.negative(out, out=out)
+        for a, o in _blocks(arr, out):
+            np.log10(a, out=o)
+            np.negative(o, out=o)
     return restore(out, was_1d)
 
 
@@ -60,9 +78,11 @@ def absorbance_to_reflectance(x: npt.ArrayLike) -> FloatArray:
     out = np.empty_like(arr)
     # exp(-A ln 10) through numpy's SIMD exp (see _LN10); the constant is cast to the input dtype
     # so that float32 stays float32.
-    np.multiply(arr, arr.dtype.type(-_LN10), out=out)
+    factor = arr.dtype.type(-_LN10)
     with np.errstate(over="ignore"):
-        np.exp(out, out=out)
+        for a, o in _blocks(arr, out):
+            np.multiply(a, factor, out=o)
+            np.exp(o, out=o)
     return restore(out, was_1d)
 
 
@@ -105,14 +125,15 @@ def log(x: npt.ArrayLike, *, offset: float = 0.0) -> FloatArray:
         msg = f"'offset' must be finite; got offset={offset}"
         raise ValueError(msg)
     out = np.empty_like(arr)
-    if offset == 0.0:
-        src = arr
-    else:
-        np.add(arr, arr.dtype.type(offset), out=out)
-        src = out
-    # numpy's vectorised log (see the module docstring); in place on the shifted copy.
+    shift = arr.dtype.type(offset)
+    # numpy's vectorised log (see the module docstring); in place on the shifted block.
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.log(src, out=out)
+        if offset == 0.0:
+            np.log(arr, out=out)
+        else:
+            for a, o in _blocks(arr, out):
+                np.add(a, shift, out=o)
+                np.log(o, out=o)
     return restore(out, was_1d)
 
 

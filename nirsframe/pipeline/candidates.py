@@ -11,6 +11,7 @@ from nirsframe.operators import get_operator
 from nirsframe.pipeline.spec import (
     AugmentStep,
     FilterStep,
+    FinetuneStep,
     ModelStep,
     OperatorStep,
     SourcesStep,
@@ -195,6 +196,8 @@ def from_spec(variant: Variant) -> Candidate:
             steps.append(Step.of(step.op, step.params))
         elif isinstance(step, ModelStep):
             models.append(ModelChoice.of(step.model, step.params))
+        elif isinstance(step, FinetuneStep):
+            models.append(ModelChoice.of(step.model.model, step.model.params))
         elif isinstance(step, YProcessingStep):
             ys.append(YStep.of(step.method, step.params))
         elif isinstance(step, StackStep):
@@ -238,3 +241,11 @@ def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | N
             )
         )
     return bases, ModelChoice.of(step.meta.model, step.meta.params)
+
+
+def finetune_from_spec(variant: Variant) -> tuple[Candidate, FinetuneStep] | None:
+    """The base candidate and the tuning step of a ``finetune`` variant (else ``None``)."""
+    steps = [s for s in variant.steps if isinstance(s, FinetuneStep)]
+    if not steps:
+        return None
+    return from_spec(variant), steps[0]

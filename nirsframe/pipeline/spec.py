@@ -95,7 +95,6 @@ RESERVED_KEYWORDS = frozenset(
     {
         "source_branch",
         "concat_transform",
-        "finetune",
         "finetune_params",
         "train_params",
         "chart_2d",
@@ -453,6 +452,72 @@ def _parse_augment(raw: Any, loc: str) -> AugmentStep:
     return AugmentStep(ops=ops, count=count, balance=balance, seed=seed)
 
 
+class FinetuneStep(_StepBase):
+    """``{finetune: {model: {name: {params}}, space: {param: [values] | {low, high, log, int}},
+    search: grid | random | optuna, n_trials: 20, seed: 0, inner_split: {...}}}``.
+
+    Replaces the ``model`` step: the model's parameters are tuned by an inner cross-validation
+    inside every outer fold (see :mod:`nirsframe.pipeline.finetune`).
+    """
+
+    model: ModelStep
+    space: dict[str, Any]
+    search: str = "grid"
+    n_trials: int = 20
+    seed: int = 0
+    inner_split: dict[str, dict[str, Any]] | None = None
+
+    def to_raw(self) -> dict[str, Any]:
+        """``{"finetune": {...}}``."""
+        body: dict[str, Any] = {
+            "model": {self.model.model: self.model.params},
+            "space": self.space,
+            "search": self.search,
+            "n_trials": self.n_trials,
+            "seed": self.seed,
+        }
+        if self.inner_split is not None:
+            body["inner_split"] = self.inner_split
+        return {"finetune": body}
+
+    @property
+    def label(self) -> str:
+        """Readable form, e.g. ``finetune(pls: n_components, grid)``."""
+        return f"finetune({self.model.model}: {', '.join(sorted(self.space))}, {self.search})"
+
+
+def _parse_finetune(raw: Any, loc: str, cap: int) -> FinetuneStep:
+    body = _body(raw, loc, "'finetune'")
+    keys = ["model", "space", "search", "n_trials", "seed", "inner_split"]
+    unknown = sorted(set(body) - set(keys))
+    if unknown:
+        raise _fail(join_loc(loc, unknown[0]), f"unknown key{suggest(unknown[0], keys)}")
+    for key in ("model", "space"):
+        if key not in body:
+            raise _fail(loc, f"missing {key!r}")
+    model = _parse_model(body["model"], join_loc(loc, "model"), cap)
+    space = body["space"]
+    if not isinstance(space, Mapping) or not space:
+        raise _fail(join_loc(loc, "space"), f"needs a mapping parameter -> values; got {space!r}")
+    search = body.get("search", "grid")
+    if search not in ("grid", "random", "optuna"):
+        raise _fail(join_loc(loc, "search"), f"must be grid, random or optuna; got {search!r}")
+    n_trials, seed = body.get("n_trials", 20), body.get("seed", 0)
+    if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
+        raise _fail(join_loc(loc, "n_trials"), f"must be an integer >= 1; got {n_trials!r}")
+    inner = body.get("inner_split")
+    if inner is not None:
+        inner = _check_split(inner)
+    return FinetuneStep(
+        model=model,
+        space=dict(space),
+        search=search,
+        n_trials=n_trials,
+        seed=int(seed),
+        inner_split=inner,
+    )
+
+
 def _step_label(step: OperatorStep | GeneratorStep) -> str:
     return step.label if isinstance(step, OperatorStep) else json.dumps(step.to_raw())
 
@@ -487,9 +552,17 @@ Step = (
     | SourcesStep
     | FilterStep
     | AugmentStep
+    | FinetuneStep
 )
 ConcreteStep = (
-    OperatorStep | ModelStep | YProcessingStep | StackStep | SourcesStep | FilterStep | AugmentStep
+    OperatorStep
+    | ModelStep
+    | YProcessingStep
+    | StackStep
+    | SourcesStep
+    | FilterStep
+    | AugmentStep
+    | FinetuneStep
 )
 
 
@@ -769,7 +842,8 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
         | StackStep
         | SourcesStep
         | FilterStep
-        | AugmentStep,
+        | AugmentStep
+        | FinetuneStep,
     ):
         return raw
     if not isinstance(raw, Mapping):
@@ -800,6 +874,8 @@ def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CA
         return _parse_filters(name, body, here)
     if name == "sample_augmentation":
         return _parse_augment(body, here)
+    if name == "finetune":
+        return _parse_finetune(body, here, cap)
     if name in ("branch", "merge"):
         msg = (
             f"'{name}' must come as a pair: a 'branch' step immediately followed by "

@@ -48,7 +48,7 @@ class StackResult:
     base_labels: list[str]
 
 
-def _base_predictions(
+def inner_and_outer(
     dataset: SpectralDataset,
     base: Sequence[Candidate],
     *,
@@ -58,7 +58,10 @@ def _base_predictions(
     predict_rows: npt.NDArray[np.int64],
     ids: npt.NDArray[Any],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Inner OOF predictions on ``fit_rows`` (n_fit, B) and refit ones on ``predict_rows``."""
+    """Inner OOF predictions on ``fit_rows`` (n_fit, B) and refit ones on ``predict_rows``.
+
+    Column ``b`` belongs to ``base[b]`` (the search may reorder candidates internally).
+    """
     label = np.full(len(ids), "drop", dtype=object)
     label[fit_rows] = "train"
     label[predict_rows] = "test"
@@ -72,16 +75,19 @@ def _base_predictions(
         reasons = "; ".join(r for _, r in res.skipped)
         msg = f"a base model of the stack could not run: {reasons}"
         raise DatasetError(msg)
+    column = {c: b for b, c in enumerate(base)}
     order = {str(i): n for n, i in enumerate(ids[fit_rows])}
     inner = np.full((fit_rows.size, len(base)), np.nan)
-    for vid in res.variants:
+    for vid, cand in res.variants.items():
         part = res.oof.filter(pl.col("variant") == vid)
-        inner[[order[s] for s in part["sample_id"].to_list()], vid] = part["y_pred"].to_numpy()
+        rows = [order[s] for s in part["sample_id"].to_list()]
+        inner[rows, column[cand]] = part["y_pred"].to_numpy()
     order_p = {str(i): n for n, i in enumerate(ids[predict_rows])}
     outer = np.full((predict_rows.size, len(base)), np.nan)
-    for vid in res.variants:
+    for vid, cand in res.variants.items():
         part = res.test_predictions.filter(pl.col("variant") == vid)
-        outer[[order_p[s] for s in part["sample_id"].to_list()], vid] = part["y_pred"].to_numpy()
+        rows = [order_p[s] for s in part["sample_id"].to_list()]
+        outer[rows, column[cand]] = part["y_pred"].to_numpy()
     return inner, outer
 
 
@@ -122,7 +128,7 @@ def stack(
     oof_base = np.full((train.size, b), np.nan)
     for k in np.unique(folds[folds >= 0]):
         fit_rows, val_rows = train[folds != k], train[folds == k]
-        inner, outer = _base_predictions(
+        inner, outer = inner_and_outer(
             dataset,
             base,
             target=target,
@@ -139,7 +145,7 @@ def stack(
         metrics[f"base_{i}_rmsecv"] = scores(y[train], oof_base[:, i])["rmse"]
     test_frame = pl.DataFrame({"sample_id": ids[test], "y": y[test]})
     if test.size:
-        inner, outer = _base_predictions(
+        inner, outer = inner_and_outer(
             dataset,
             base,
             target=target,

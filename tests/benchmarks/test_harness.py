@@ -84,7 +84,7 @@ def test_streaming_case_matches_the_numpy_reference(
     monkeypatch.setattr(streaming, "DATA_DIR", tmp_path)
     monkeypatch.setattr(streaming, "N_FIT", 200)
     outs = {}
-    for impl in ("nirsframe streaming", "numpy/scipy+sklearn", "floor: Lance copy"):
+    for impl in ("nirsframe streaming", "numpy/scipy+sklearn"):
         spec = {"module": streaming.MODULE, "bench": "d", "impl": impl, "n": 300, "p": 64}
         spec |= {
             "dtype": "float32",

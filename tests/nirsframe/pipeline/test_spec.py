@@ -258,7 +258,10 @@ def test_sklearn_path_is_checked_as_a_string_before_import() -> None:
 # -- errors name the location and suggest the closest name ----------------------------------------
 ERRORS = [
     ({**OCTANE, "stesp": []}, r"^stesp: unknown key 'stesp'; did you mean 'steps'\?"),
-    ({**OCTANE, "finetune": []}, r"^finetune: 'finetune' is a nirs4all keyword .* later release"),
+    (
+        {**OCTANE, "finetune_params": []},
+        r"^finetune_params: 'finetune_params' is a nirs4all keyword .* later release",
+    ),
     (doc({"concat_transform": {}}), r"^steps\[0\]\.concat_transform: .*later release"),
     (doc({"chart_2d": {}}), r"^steps\[0\]\.chart_2d: .*later release"),
     (doc({"svn": {}}), r"^steps\[0\]\.svn: unknown operator 'svn'; did you mean 'snv'\?"),
