@@ -24,6 +24,7 @@ from nirsframe.pipeline.candidates import finetune_from_spec, from_spec, stack_f
 from nirsframe.pipeline.execute import execute, split_rows
 from nirsframe.pipeline.finetune import Tuning, finetune
 from nirsframe.pipeline.search import model_rows, training_data
+from nirsframe.pipeline.separation import separate
 from nirsframe.pipeline.spec import canonical_json, expand, load_pipeline, pipeline_hash
 from nirsframe.pipeline.stacking import as_search_result, stack
 from nirsframe.pipeline.tree import FINAL, fit_chain
@@ -85,6 +86,17 @@ def run(
             ds,
             tuned,
             tuning,
+            target=tgt,
+            splitter=splitter,
+            name=spec.name,
+            train_values=train_values,
+            test_values=test_values,
+        )
+    if spec.separate_by is not None:
+        return separate(
+            ds,
+            [from_spec(v) for v in variants],
+            spec.separate_by,
             target=tgt,
             splitter=splitter,
             name=spec.name,

@@ -88,7 +88,7 @@ __all__ = [
 ]
 
 DEFAULT_VARIANT_CAP = 10_000
-TOP_LEVEL_KEYS = ("name", "target", "split", "steps", "variant_cap")
+TOP_LEVEL_KEYS = ("name", "target", "split", "steps", "variant_cap", "separate_by")
 
 #: nirs4all keywords understood by the file format but not implemented yet: rejected by name.
 RESERVED_KEYWORDS = frozenset(
@@ -764,6 +764,29 @@ def _branches_as_lists(raw: Any, loc: str) -> list[Any]:
     return [b if isinstance(b, list) else [b] for b in raw]
 
 
+def _separation(steps: list[Any]) -> tuple[list[Any], str | None]:
+    """A leading ``branch: {by_metadata: column}`` (or ``by_tag``), optionally closed by
+    ``merge: concat`` at the end, as the pipeline's ``separate_by`` column."""
+    if not steps or not isinstance(steps[0], Mapping) or set(steps[0]) != {"branch"}:
+        return steps, None
+    body = steps[0]["branch"]
+    if (
+        not isinstance(body, Mapping)
+        or len(body) != 1
+        or next(iter(body)) not in ("by_metadata", "by_tag")
+    ):
+        return steps, None
+    column = next(iter(body.values()))
+    if isinstance(column, Mapping):
+        column = column.get("column")
+    if not isinstance(column, str) or not column:
+        raise _fail("steps[0].branch", f"by_metadata needs a column name; got {column!r}")
+    rest = list(steps[1:])
+    if rest and isinstance(rest[-1], Mapping) and rest[-1] == {"merge": "concat"}:
+        rest = rest[:-1]
+    return rest, column
+
+
 def rewrite_branches(steps: list[Any]) -> list[Any]:
     """nirs4all's ``branch`` forms in nirsframe's terms: ``branch`` + ``merge: predictions`` is a
     ``stack`` step; a ``branch`` alone is ``_or_`` over its sub-pipelines (duplication).
@@ -949,6 +972,9 @@ class Pipeline(BaseModel):
     name: str
     target: str | list[str]
     split: dict[str, dict[str, Any]] | None = None
+    #: Separation branches: one model per value of this metadata column (predictions
+    #: reassembled). nirs4all's ``branch: {by_metadata: column}`` + ``merge: concat``.
+    separate_by: str | None = None
     steps: list[Step]
     variant_cap: int = Field(default=DEFAULT_VARIANT_CAP, ge=1)
 
@@ -985,6 +1011,11 @@ class Pipeline(BaseModel):
             raise _fail(
                 loc="steps", msg=f"'steps' must be a non-empty list of steps; got {steps!r}"
             )
+        steps, separate_by = _separation(steps)
+        if separate_by is not None:
+            if out.get("separate_by") not in (None, separate_by):
+                raise _fail("separate_by", "given twice with different columns")
+            out["separate_by"] = separate_by
         steps = rewrite_branches(steps)
         out["steps"] = [parse_step(s, join_loc("steps", i), cap=cap) for i, s in enumerate(steps)]
         return out
