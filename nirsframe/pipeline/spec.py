@@ -780,7 +780,8 @@ def _separation(steps: list[Any]) -> tuple[list[Any], str | None]:
     if isinstance(column, Mapping):
         column = column.get("column")
     if not isinstance(column, str) or not column:
-        raise _fail("steps[0].branch", f"by_metadata needs a column name; got {column!r}")
+        msg = f"by_metadata needs a column name; got {column!r}"
+        raise _fail(loc="steps[0].branch", msg=msg)
     rest = list(steps[1:])
     if rest and isinstance(rest[-1], Mapping) and rest[-1] == {"merge": "concat"}:
         rest = rest[:-1]
@@ -1014,17 +1015,19 @@ class Pipeline(BaseModel):
         steps, separate_by = _separation(steps)
         if separate_by is not None:
             if out.get("separate_by") not in (None, separate_by):
-                raise _fail("separate_by", "given twice with different columns")
+                msg = "given twice with different columns"
+                raise _fail(loc="separate_by", msg=msg)
             out["separate_by"] = separate_by
         steps = rewrite_branches(steps)
         out["steps"] = [parse_step(s, join_loc("steps", i), cap=cap) for i, s in enumerate(steps)]
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """The document as plain JSON data (``split`` left out when absent)."""
+        """The document as plain JSON data (``split``, ``separate_by`` left out when absent)."""
         data = self.model_dump(mode="json")
-        if data["split"] is None:
-            del data["split"]
+        for key in ("split", "separate_by"):
+            if data[key] is None:
+                del data[key]
         return data
 
     def to_json(self, *, indent: int | None = 2) -> str:
