@@ -23,8 +23,12 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nirskern._jit import jit
-from nirskern._validate import FloatArray
+
+if TYPE_CHECKING:
+    from nirskern._validate import FloatArray
 
 
 @jit

@@ -122,7 +122,7 @@ def normalize(x: npt.ArrayLike, norm: str = "l2") -> FloatArray:
 
 @jit
 def _has_nan(row: FloatArray) -> bool:
-    for j in range(row.shape[0]):
+    for j in range(row.shape[0]):  # noqa: SIM110 (numba: a plain loop, no generator)
         if row[j] != row[j]:
             return True
     return False

@@ -113,11 +113,11 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit_transform(
         self,
-        X: npt.ArrayLike,  # noqa: N803
+        X: npt.ArrayLike,
         y: npt.ArrayLike | None = None,
         **fit_params: Any,
     ) -> FloatMatrix:
-        """Fit to ``X`` (and ``y``), then transform ``X``: the same result as ``fit(X).transform(X)``.
+        """Fit to ``X`` (and ``y``), then transform ``X``: equal to ``fit(X).transform(X)``.
 
         ``X`` is validated once instead of twice (each validation is a full pass over the data
         for sklearn's finiteness check, as long as the filter itself for cheap operators).

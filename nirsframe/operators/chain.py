@@ -63,7 +63,8 @@ def chain(expr: IntoSpectra = "spectra", ops: Sequence[SpectralOperator] = ()) -
     >>> import numpy as np, polars as pl
     >>> from nirsframe.operators import Normalize, StandardNormalVariate
     >>> df = pl.DataFrame({"spectra": np.array([[1.0, 2.0, 3.0]])})
-    >>> df.select(chain("spectra", [StandardNormalVariate(), Normalize(norm="max")])).item().to_list()
+    >>> steps = [StandardNormalVariate(), Normalize(norm="max")]
+    >>> df.select(chain("spectra", steps)).item().to_list()
     [-1.0, 0.0, 1.0]
     """
     out = as_expr(expr)
