@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from nirsframe.dataset import SpectralDataset
     from nirsframe.pipeline.candidates import Candidate
     from nirsframe.pipeline.result import SearchResult
-    from nirsframe.pipeline.spec import Pipeline
+    from nirsframe.pipeline.spec import Pipeline, Variant
     from nirsframe.workspace.store import DatasetRef
 
 DEFAULT_SPLIT = {"kfold": {"n_splits": 5}}
@@ -69,6 +69,32 @@ def run(
     tgt = target or (spec.target if isinstance(spec.target, str) else spec.target[0])
     splitter = parse_split(spec.split or DEFAULT_SPLIT)
     started = time.perf_counter()
+    result = _search(ds, spec, variants, tgt, splitter, train_values, test_values)
+    if workspace is not None:
+        ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+        record(
+            ws,
+            result,
+            ds,
+            spec,
+            dataset_name=dataset_name,
+            duration_s=time.perf_counter() - started,
+            train_values=train_values,
+            test_values=test_values,
+        )
+    return result
+
+
+def _search(
+    ds: SpectralDataset,
+    spec: Pipeline,
+    variants: list[Variant],
+    tgt: str,
+    splitter: Any,
+    train_values: Sequence[str] | None,
+    test_values: Sequence[str] | None,
+) -> SearchResult:
+    """Dispatch to the plain search, tuning, separation or stacking."""
     tunings = [finetune_from_spec(v) for v in variants]
     if any(t is not None for t in tunings):
         if len(tunings) != 1 or tunings[0] is None:
@@ -119,7 +145,7 @@ def run(
             test_values=test_values,
         )
         return as_search_result(stacked, spec.name, tgt, base, meta)
-    result = execute(
+    return execute(
         ds,
         [from_spec(v) for v in variants],
         target=tgt,
@@ -128,19 +154,13 @@ def run(
         train_values=train_values,
         test_values=test_values,
     )
-    if workspace is not None:
-        ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-        record(
-            ws,
-            result,
-            ds,
-            spec,
-            dataset_name=dataset_name,
-            duration_s=time.perf_counter() - started,
-            train_values=train_values,
-            test_values=test_values,
-        )
-    return result
+
+
+def replayable(result: SearchResult) -> bool:
+    """Whether the best variant is one fitted chain (not a stack, tuned, separated or
+    multi-source model), so it can be stored and replayed."""
+    special = ("stack", "tuned_final", "separated_by")
+    return not any(k in result.extra for k in special) and not result.best_variant.sources
 
 
 def fit_best(
@@ -204,7 +224,7 @@ def record(
     # FittedChain yet, so such runs keep metrics and predictions but no replayable chain.
     chain = (
         None
-        if result.best_variant.sources
+        if not replayable(result)
         else fit_best(
             dataset,
             result.best_variant,

@@ -64,7 +64,7 @@ _MODES: dict[str, int] = {"symmetric": 0, "reflect": 1, "periodic": 2, "zero": 3
 def filter_bank(wavelet: str) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """``(dec_lo, dec_hi, rec_lo, rec_hi)``, as ``pywt.Wavelet(wavelet).filter_bank``.
 
-    >>> [round(v, 4) for v in filter_bank("haar")[1]]
+    >>> filter_bank("haar")[1].round(4).tolist()
     [-0.7071, 0.7071]
     """
     if wavelet not in _DEC_LO:

@@ -94,3 +94,15 @@ def test_bad_specs() -> None:
     except ImportError:
         with pytest.raises(SpecError, match=r"nirsframe\[tune\]"):
             api.run(spec({"pls": {}}, {"n_components": [1, 2]}, "optuna"), data())
+
+
+def test_tuned_runs_are_recorded_without_a_chain(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from nirsframe.workspace import Workspace
+
+    ws = Workspace(Path(str(tmp_path)) / "ws")
+    res = api.run(spec({"pls": {}}, {"n_components": [1, 2, 3]}), data(), workspace=ws)
+    record = ws.run(res.run_id or "")
+    assert record.chain_hash is None
+    assert set(ws.predictions(res.run_id)["scope"].unique()) == {"cv"}
