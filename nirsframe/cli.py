@@ -357,7 +357,8 @@ def demo(
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 10,
 ) -> None:
     """The main job on embedded defaults: the shipped Tecator data (fat), 7 preprocessings x
-    PLS 1-20, 10-fold venetian CV on the C+M sets, RMSEP on the T set, recorded in a workspace."""
+    PLS 1-20, 10-fold venetian CV on the C+M sets, RMSEP on the T set, recorded in a workspace
+    with an HTML report (WORKSPACE/report.html)."""
     from nirsframe.demo import DEMO_PIPELINE, SAMPLE_DATA, TEST_VALUES, TRAIN_VALUES
 
     try:
@@ -374,8 +375,12 @@ def demo(
         fail(str(exc))
         return
     _report(result, as_json=as_json, quiet=quiet, top=top)
+    from nirsframe.report import report as write_report
+
+    html = write_report(workspace, result.run_id or "", workspace / "report.html")
     if not (quiet or as_json):
         console.print(f"steps computed: {result.applications}; workspace: {workspace}/")
+        console.print(f"report: {html}")
 
 
 @app.command()

@@ -149,3 +149,5 @@ def test_operators_and_demo(tmp_path: Path) -> None:
     # shared/data/reference/pls_baselines.json: raw PLS on this split has RMSEP 2.09844.
     assert best["rmsep"] < 2.09844
     assert best["preprocessing"] != "raw"
+    html = (tmp_path / "ws" / "report.html").read_text()
+    assert html.count('<img src="data:image/png;base64,') == 5
