@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 import importlib
-import pickle
+import json
 from typing import TYPE_CHECKING, Any
 
 import lance
@@ -100,9 +100,26 @@ def _sink(job: PredictJob, min_rows: int) -> Any:
         def on_write_start(self, schema: Any = None) -> None:
             self.read_version = job.read_version
 
+        def write(self, blocks: Any, ctx: Any) -> list[tuple[str, None]]:
+            # Workers report their fragments as JSON (lance-ray's own datasink pickles them;
+            # nothing in nirsframe unpickles, not even between its own processes).
+            from lance_ray.fragment import write_fragment
+
+            written = write_fragment(
+                blocks,
+                self.uri,
+                schema=self.schema,
+                max_rows_per_file=self.max_rows_per_file,
+                data_storage_version=self.data_storage_version,
+                storage_options=self.storage_options,
+            )
+            return [(json.dumps(fragment.to_json()), None) for fragment, _ in written]
+
         def on_write_complete(self, write_result: Any) -> None:
+            from lance.fragment import FragmentMetadata
+
             results = getattr(write_result, "write_returns", write_result) or []
-            fragments = [pickle.loads(f) for batch in results for f, _ in batch]
+            fragments = [FragmentMetadata.from_json(f) for batch in results for f, _ in batch]
             if job.mode == "append":
                 op: Any = lance.LanceOperation.Append(fragments)
             else:
