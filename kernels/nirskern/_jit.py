@@ -1,7 +1,8 @@
 """The one place for numba options.
 
-Kernels are serial ``nogil`` loops with numpy's error model (x/0 gives inf or NaN, no exception): Polars runs them on several morsels at once, which is both
-faster on small machines and safe (a ``parallel=True`` kernel called from two Polars threads
+Kernels are serial ``nogil`` loops with numpy's error model (x/0 gives inf or NaN, no
+exception): Polars runs them on several morsels at once, which is both faster on small machines
+and safe (a ``parallel=True`` kernel called from two Polars threads
 aborts under numba's default threading layer). ``fastmath`` stays off: NIR spectra carry NaN rows
 that must propagate.
 

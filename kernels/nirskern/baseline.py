@@ -51,7 +51,10 @@ def detrend(x: npt.ArrayLike, order: int = 1) -> FloatArray:
     arr, was_1d = as_spectra(x)
     order = check_int(order, "order", minimum=0)
     if order >= arr.shape[1]:
-        msg = f"'order' must be smaller than the number of points; got order={order}, n_points={arr.shape[1]}"
+        msg = (
+            "'order' must be smaller than the number of points; "
+            f"got order={order}, n_points={arr.shape[1]}"
+        )
         raise ValueError(msg)
     q = _basis(arr.shape[1], order).astype(arr.dtype)
     out = np.empty_like(arr)

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, ClassVar
 import nirskern
 from pydantic import Field
 
-from nirsframe._bridge import FloatMatrix
 from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
 from nirsframe.operators.registry import register_operator
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from nirsframe._bridge import FloatMatrix
 
 
 class DetrendParams(Params):
