@@ -7,7 +7,6 @@ can be stored without pickle and rebuilt exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
@@ -20,7 +19,7 @@ from nirsframe._bridge import FloatMatrix, map_spectra
 from nirsframe.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import numpy.typing as npt
 
@@ -87,6 +86,10 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     #: Stateless and exactly linear per spectrum (``out = D @ x`` for a fixed ``D``): the search
     #: then maps cross-products through ``D`` instead of re-reading the data.
     linear: ClassVar[bool] = False
+    #: Accept inf in the input (IEEE semantics, as the elementwise conversions define: R = 0 gives
+    #: inf absorbance). sklearn's finiteness check is then skipped: it is a full pass over the
+    #: data, as long as a conversion itself. NaN is always accepted.
+    allow_inf: ClassVar[bool] = False
     #: Parameters for the docs example and the shared contract tests (defaults when empty).
     example: ClassVar[Mapping[str, Any]] = {}
 
@@ -96,7 +99,7 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return validate_params(self.params_model, self.get_params(deep=False), self.name)
 
     # -- sklearn API ----------------------------------------------------------------------------
-    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike | None = None) -> SpectralOperator:  # noqa: N803
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike | None = None) -> SpectralOperator:
         """Validate the parameters, learn what the operator needs from ``X`` (and ``y``)."""
         params = self.params()
         x = self._validate(X, reset=True)
@@ -104,7 +107,7 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.is_fitted_ = True
         return self
 
-    def transform(self, X: npt.ArrayLike) -> FloatMatrix:  # noqa: N803
+    def transform(self, X: npt.ArrayLike) -> FloatMatrix:
         """Apply the operator to each spectrum (rows of ``X``); stateless ones need no fit."""
         if self.kind != "stateless":
             check_is_fitted(self, "is_fitted_")
@@ -138,13 +141,13 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.is_fitted_ = True
         return self._apply(x)
 
-    def _validate(self, X: npt.ArrayLike, *, reset: bool) -> FloatMatrix:  # noqa: N803
+    def _validate(self, X: npt.ArrayLike, *, reset: bool) -> FloatMatrix:
         x: FloatMatrix = validate_data(
             self,
             X,
             reset=reset,
             dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan",
+            ensure_all_finite=False if self.allow_inf else "allow-nan",
             order="C",
         )
         return x

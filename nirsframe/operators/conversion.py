@@ -2,7 +2,9 @@
 
 All are stateless and elementwise. Reflectance and transmittance are fractions (0-1]; convert
 percentages first with :func:`percent_to_fraction`. Values outside a conversion's domain follow
-IEEE semantics without warnings (``R = 0`` gives ``+inf`` absorbance, ``R < 0`` gives NaN).
+IEEE semantics without warnings (``R = 0`` gives ``+inf`` absorbance, ``R < 0`` gives NaN), and
+so do inf inputs: these operators set ``allow_inf`` (no finiteness pass over the input in
+``fit``/``transform``, which cost as much as the conversion itself).
 
 References
 ----------
@@ -42,6 +44,7 @@ class ReflectanceToAbsorbance(SpectralOperator):
     """
 
     name: ClassVar[str] = "reflectance_to_absorbance"
+    allow_inf: ClassVar[bool] = True
     params_model: ClassVar[type[BaseParams]] = ReflectanceToAbsorbanceParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
@@ -63,6 +66,7 @@ class AbsorbanceToReflectance(SpectralOperator):
     """
 
     name: ClassVar[str] = "absorbance_to_reflectance"
+    allow_inf: ClassVar[bool] = True
     params_model: ClassVar[type[BaseParams]] = AbsorbanceToReflectanceParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
@@ -84,6 +88,7 @@ class KubelkaMunk(SpectralOperator):
     """
 
     name: ClassVar[str] = "kubelka_munk"
+    allow_inf: ClassVar[bool] = True
     params_model: ClassVar[type[BaseParams]] = KubelkaMunkParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
@@ -120,6 +125,7 @@ class Logarithm(SpectralOperator):
     """
 
     name: ClassVar[str] = "log"
+    allow_inf: ClassVar[bool] = True
     params_model: ClassVar[type[BaseParams]] = LogarithmParams
 
     def __init__(self, *, offset: float = 0.0) -> None:
@@ -145,6 +151,7 @@ class PercentToFraction(SpectralOperator):
     """
 
     name: ClassVar[str] = "percent_to_fraction"
+    allow_inf: ClassVar[bool] = True
     params_model: ClassVar[type[BaseParams]] = PercentToFractionParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
@@ -166,6 +173,7 @@ class FractionToPercent(SpectralOperator):
     """
 
     name: ClassVar[str] = "fraction_to_percent"
+    allow_inf: ClassVar[bool] = True
     params_model: ClassVar[type[BaseParams]] = FractionToPercentParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
