@@ -55,7 +55,10 @@ def join_sources(datasets: Mapping[str, SpectralDataset], *, how: str = "inner")
             pl.col(ds.roles.id).cast(pl.String).alias(ident), pl.col(ds.spectra_column).alias(col)
         )
         frame = frame.with_columns(pl.col(ident).cast(pl.String)).join(
-            other, on=ident, how=how, maintain_order="left"  # type: ignore[arg-type]
+            other,
+            on=ident,
+            how=how,
+            maintain_order="left",  # type: ignore[arg-type]
         )
         axes[col] = ds.axis
     roles = first.roles.model_copy(update={"spectra": tuple(axes)})
