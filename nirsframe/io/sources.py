@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
@@ -27,7 +27,9 @@ def source_column(name: str) -> str:
     return f"spectra_{name}"
 
 
-def join_sources(datasets: Mapping[str, SpectralDataset], *, how: str = "inner") -> SpectralDataset:
+def join_sources(
+    datasets: Mapping[str, SpectralDataset], *, how: Literal["inner", "left", "full"] = "inner"
+) -> SpectralDataset:
     """One dataset with a spectra column per source, joined on the id column (rows keep the
     first source's order).
 
@@ -58,7 +60,7 @@ def join_sources(datasets: Mapping[str, SpectralDataset], *, how: str = "inner")
             other,
             on=ident,
             how=how,
-            maintain_order="left",  # type: ignore[arg-type]
+            maintain_order="left",
         )
         axes[col] = ds.axis
     roles = first.roles.model_copy(update={"spectra": tuple(axes)})
