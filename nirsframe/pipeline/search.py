@@ -219,7 +219,10 @@ def run_variants(
     """Predictions of every variant, and the variants skipped with the reason."""
     out: list[CandidatePredictions] = []
     skipped: list[tuple[Candidate, str]] = []
-    for key, members in group_variants(variants).items():
+    groups = list(group_variants(variants).items())
+    for done, (key, members) in enumerate(groups):
+        # Only the inputs of the groups still to run stay in memory.
+        cache.retain([(k.steps, k.sources, k.merge) for k, _ in groups[done:]])
         if key.model_kind == "plsda":
             out.extend(_plsda_group(cache, key, members, y))
             continue

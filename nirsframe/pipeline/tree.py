@@ -54,17 +54,30 @@ class Contexts:
 
 @dataclass
 class NodeValue:
-    """The output of a chain prefix: one matrix for all rows, or one per context."""
+    """The output of a chain prefix: one matrix for all rows, or one per context.
+
+    Per-context outputs of a fitted step are not kept: the node holds each context's fitted
+    operator (a few learned arrays) and recomputes ``matrix(context)`` from its parent when
+    asked, so a search holds at most one context's matrices at a time.
+    """
 
     axis: SpectralAxis
     shared: npt.NDArray[np.floating] | None = None
     per_context: dict[int, npt.NDArray[np.floating]] = field(default_factory=dict)
+    parent: NodeValue | None = None
+    fitted: dict[int, SpectralOperator] = field(default_factory=dict)
 
     def matrix(self, context: int) -> npt.NDArray[np.floating]:
         """The matrix seen by ``context``."""
         if self.shared is not None:
             return self.shared
-        return self.per_context[context]
+        if context in self.per_context:
+            return self.per_context[context]
+        if self.parent is None:  # pragma: no cover - nodes are built with one or the other
+            msg = f"context {context} has no matrix"
+            raise KeyError(msg)
+        out: npt.NDArray[np.floating] = self.fitted[context].transform(self.parent.matrix(context))
+        return out
 
 
 class PrefixCache:
@@ -104,6 +117,14 @@ class PrefixCache:
         self._values[chain] = value
         return value
 
+    def retain(self, chains: list[tuple[Step, ...]]) -> None:
+        """Forget computed matrices that no chain in ``chains`` still needs (their prefixes are
+        kept; cross-products, which are small, are kept too). Bounds memory to the chains in
+        flight instead of every node of the search."""
+        needed = {chain[:i] for chain in chains for i in range(len(chain) + 1)}
+        for key in [k for k in self._values if k and k not in needed]:
+            del self._values[key]
+
     def crossproducts(self, chain: tuple[Step, ...]) -> FoldCrossProducts:
         """Per-fold PLS cross-products of a stateless chain's training rows, computed once.
 
@@ -121,12 +142,16 @@ class PrefixCache:
         while base > 0 and self._is_linear(chain[: base - 1], chain[base - 1]):
             base -= 1
         if base < len(chain):
-            # D of the linear suffix: the suffix applied to the identity gives Dᵀ.
-            axis = self.get(chain[:base]).axis
-            d_t: npt.NDArray[np.floating] = np.eye(axis.values.shape[0])
-            for i in range(base, len(chain)):
-                d_t = chain[i].build(self.get(chain[:i]).axis).transform(d_t)
-            cp = self.crossproducts(chain[:base]).transform(d_t.T)
+            # The linear suffix's own kernels map the cross-products: M -> M Dᵀ row by row.
+            ops = [chain[i].build(self.get(chain[:i]).axis) for i in range(base, len(chain))]
+
+            def apply(m: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+                out = np.ascontiguousarray(m, dtype=np.float64)
+                for op in ops:
+                    out = op.transform(out)
+                return np.asarray(out, dtype=np.float64)
+
+            cp = self.crossproducts(chain[:base]).transform_rows(apply)
         else:
             train = self.contexts.train
             cp = fold_crossproducts(node.shared[train], self.y[train], self.contexts.folds)
@@ -144,17 +169,16 @@ class PrefixCache:
         if probe.kind == "stateless" and parent.shared is not None:
             return NodeValue(axis, shared=probe.transform(parent.shared))
         contexts = [*self.contexts.fold_ids, FINAL]
-        value = NodeValue(axis)
+        value = NodeValue(axis, parent=parent)
         for ctx in contexts:
-            x = parent.matrix(ctx)
             op = step.build(parent.axis)
             if op.kind == "stateless":
-                op.fit(x[:1])
+                op.fit(parent.matrix(ctx)[:1])
             else:
                 rows = self.contexts.fit_rows(ctx)
                 y = self.y[rows] if self.y is not None else None
-                op.fit(x[rows], y)
-            value.per_context[ctx] = op.transform(x)
+                op.fit(parent.matrix(ctx)[rows], y)
+            value.fitted[ctx] = op
         return value
 
 
@@ -189,6 +213,7 @@ class SourceCaches:
     def __init__(self, caches: dict[str, PrefixCache], primary: str) -> None:
         self.caches = caches
         self.primary = caches[primary]
+        self.primary_column = primary
         self.contexts = self.primary.contexts
         self.y = self.primary.y
         self._merged: dict[tuple[Sources, str], NodeValue] = {}
@@ -207,6 +232,21 @@ class SourceCaches:
     def passes(self) -> int:
         """Cross-product passes over the data, every source included."""
         return self._own_passes + sum(c.passes for c in self.caches.values())
+
+    def retain(self, pending: list[tuple[tuple[Step, ...], Sources, str]]) -> None:
+        """Forget matrices no pending ``(steps, sources, merge)`` input still needs."""
+        per_column: dict[str, list[tuple[Step, ...]]] = {c: [] for c in self.caches}
+        for steps, sources, _ in pending:
+            if sources:
+                for col, chain in sources:
+                    per_column[col].append(chain)
+            else:
+                per_column[self.primary_column].append(steps)
+        for col, cache in self.caches.items():
+            cache.retain(per_column[col])
+        keep = {(src, merge) for _, src, merge in pending if src}
+        for key in [k for k in self._merged if k not in keep]:
+            del self._merged[key]
 
     def _cache(self, column: str) -> PrefixCache:
         if column not in self.caches:
