@@ -146,7 +146,7 @@ class PrefixCache:
             ops = [chain[i].build(self.get(chain[:i]).axis) for i in range(base, len(chain))]
 
             def apply(m: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-                out = np.ascontiguousarray(m, dtype=np.float64)
+                out: npt.NDArray[np.floating] = np.ascontiguousarray(m, dtype=np.float64)
                 for op in ops:
                     out = op.transform(out)
                 return np.asarray(out, dtype=np.float64)
