@@ -103,10 +103,10 @@ def operators(
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    """Run the CLI, turning nirsframe errors into a one-line reason."""
+    """Run the CLI, turning nirsframe and file-system errors into a one-line reason."""
     try:
         app()
-    except NirsframeError as exc:
+    except (NirsframeError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
 
@@ -194,7 +194,7 @@ def run(
             test_values=test_value,
             quiet=quiet or as_json,
         )
-    except NirsframeError as exc:
+    except (NirsframeError, OSError) as exc:
         fail(str(exc))
         return
     _report(result, as_json=as_json, quiet=quiet, top=top)
@@ -237,7 +237,7 @@ def predict(
 
     try:
         frame = replay(workspace, run_id, data, resample=resample)
-    except NirsframeError as exc:
+    except (NirsframeError, OSError) as exc:
         fail(str(exc))
         return
     frame.write_parquet(out)
@@ -251,6 +251,9 @@ def runs(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
     from nirsframe.workspace import Workspace
 
     cols = ["run_id", "created_at", "operation", "dataset_name", "dataset_version", "pipeline_hash"]
+    if not workspace.is_dir():
+        fail(f"no workspace at {workspace}")
+        return
     frame = Workspace(workspace).runs()
     frame = frame.select([c for c in cols if c in frame.columns])
     if as_json:
@@ -371,7 +374,7 @@ def demo(
             test_values=list(TEST_VALUES),
             quiet=quiet or as_json,
         )
-    except NirsframeError as exc:
+    except (NirsframeError, OSError) as exc:
         fail(str(exc))
         return
     _report(result, as_json=as_json, quiet=quiet, top=top)

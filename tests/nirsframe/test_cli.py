@@ -151,3 +151,15 @@ def test_operators_and_demo(tmp_path: Path) -> None:
     assert best["preprocessing"] != "raw"
     html = (tmp_path / "ws" / "report.html").read_text()
     assert html.count('<img src="data:image/png;base64,') == 5
+
+
+def test_failure_paths_of_runs_operators_and_demo(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["runs", "-w", str(tmp_path / "nope")])
+    assert res.exit_code == 1
+    assert "no workspace" in res.output
+    assert runner.invoke(app, ["operators", "--bogus"]).exit_code == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    res = runner.invoke(app, ["demo", "-w", str(blocker), "--quiet"])
+    assert res.exit_code == 1
+    assert res.output.startswith("error:")
