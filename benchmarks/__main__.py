@@ -54,7 +54,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="merge into the existing latest.json (same case/impl/n/dtype replaced)",
     )
+    ap.add_argument("--benches", help="comma-separated bench ids to keep (e.g. e/snv,e/msc)")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only regenerate benchmarks.md/.png from the existing latest.json",
+    )
     return ap.parse_args(argv)
+
+
+def write_report(run: dict[str, Any], json_dir: Path, docs_dir: Path) -> None:
+    """Write ``latest.json``, ``benchmarks.md`` and ``benchmarks.png`` of ``run``."""
+    json_dir.mkdir(parents=True, exist_ok=True)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    (json_dir / "latest.json").write_text(json.dumps(run, indent=1))
+    md = report.markdown(run)
+    if report.plot(run["records"], docs_dir / "benchmarks.png"):
+        md += "\n![seconds vs n](benchmarks.png)\n"
+    (docs_dir / "benchmarks.md").write_text(md)
 
 
 def merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,6 +92,12 @@ def merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmarks and write the outputs; return the run (records, machine, envs)."""
     args = parse_args(argv)
+    if args.report_only:
+        json_dir, docs_dir = (args.out, args.out) if args.out else (RESULTS, DOCS)
+        run = json.loads((json_dir / "latest.json").read_text())
+        run["records"] = report.add_ratios(run["records"])
+        write_report(run, json_dir, docs_dir)
+        return run
     default_sizes = "1000,10000" if args.quick else "1000,10000,100000"
     sizes = [int(s) for s in (args.sizes or default_sizes).split(",")]
     dtypes = (args.dtypes or ("float64" if args.quick else "float64,float32")).split(",")
@@ -92,12 +115,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     only = tuple(s for s in (args.impls or "").split(",") if s)
 
     peers_python = None
-    envs: dict[str, Any] = {"project": harness.spawn(harness.PROJECT_PYTHON, ["info"])}
+    envs: dict[str, Any] = {"project": harness.spawn(harness.PROJECT_PYTHON, ["info"], env)}
     if not args.no_peers:
         from benchmarks.peers import ensure_peers_venv
 
         peers_python = ensure_peers_venv(quiet=True)
-        envs["peers"] = harness.spawn(peers_python, ["info"])
+        envs["peers"] = harness.spawn(peers_python, ["info"], env)
 
     notes: list[str] = []
     benches = []
@@ -107,6 +130,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if hasattr(module, "missing") and module.missing():
             notes.append(f"operators without a reference entry (case e): {module.missing()}")
 
+    if args.benches:
+        keep = set(args.benches.split(","))
+        benches = [b for b in benches if b.id in keep]
     records: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="nirsframe-bench-") as tmp:
         for bench in benches:
@@ -148,13 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "notes": notes,
         "records": report.add_ratios(records),
     }
-    json_dir.mkdir(parents=True, exist_ok=True)
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    (json_dir / "latest.json").write_text(json.dumps(run, indent=1))
-    md = report.markdown(run)
-    if report.plot(run["records"], docs_dir / "benchmarks.png"):
-        md += "\n![seconds vs n](benchmarks.png)\n"
-    (docs_dir / "benchmarks.md").write_text(md)
+    write_report(run, json_dir, docs_dir)
     return run
 
 

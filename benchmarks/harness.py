@@ -3,7 +3,11 @@
 A worker (``python -m benchmarks.harness '<json spec>'``) rebuilds the synthetic data from its
 seed, prepares the implementation (untimed), times a first call (which includes any JIT
 compilation), then ``repeats`` more calls, saves the last output to ``.npy`` and prints one JSON
-line: seconds (median of the repeats), first_call_s, peak RSS. The parent interleaves workers
+line: seconds (median of the repeats), first_call_s, peak RSS (high-water mark reset once the
+input is generated, so only the implementation's own peak counts; ``data_mb`` is the input
+size). A first call slower than :data:`SLOW_FIRST_CALL_S` gets one repeat. Benches with
+``data="lazy"`` build their own data (the streaming case writes Lance in chunks through
+``prepare``, untimed). The parent interleaves workers
 (A B A B ...), compares every output with the bench's reference (max abs diff), and skips a
 peer whose time extrapolated from the smaller sizes exceeds :data:`SKIP_ABOVE_S`.
 

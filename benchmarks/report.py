@@ -113,6 +113,8 @@ TARGETS = (
     ("c", "nirsframe pipeline", None, 2.0, "peak RSS / data size (at most)"),
     ("b", "nirsframe pipeline", "nirs4all", 1.0, "speed-up vs fastest nirs4all engine"),
     ("b", "nirsframe pipeline", "scipy+ikpls fast CV", 1.0, "speed-up vs scipy+ikpls"),
+    ("d", "nirsframe streaming", "rss_gb", 2.0, "peak RSS GiB (at most; target at 1M)"),
+    ("d", "nirsframe streaming", "numpy/scipy+sklearn", 1.0, "speed-up vs numpy/scipy+sklearn"),
     ("d", "nirsframe streaming", "floor", 1.0, "seconds / Lance copy floor (informative)"),
 )
 
@@ -132,6 +134,9 @@ def targets(records: list[dict[str, Any]]) -> list[str]:
                     ok = value <= target
             elif peer == "floor":
                 value, ok = rec.get("vs_floor"), None
+            elif peer == "rss_gb":
+                value = rec["peak_rss_mb"] / 1024
+                ok = value <= target if n >= 1_000_000 else None
             else:
                 peers = [
                     r["seconds"]
@@ -140,6 +145,13 @@ def targets(records: list[dict[str, Any]]) -> list[str]:
                 ]
                 value = min(peers) / rec["seconds"] if peers else None
                 ok = value >= target if value is not None else None
+                if value is None:  # say why: skipped, unavailable, not run
+                    why = [
+                        str(r.get("result_check"))
+                        for (c2, name2, n2, d2), r in by_key.items()
+                        if (c2, n2, d2) == (c, n, dtype) and name2.startswith(peer)
+                    ]
+                    value = "; ".join(why) or "not run"
             verdict = "n/a" if ok is None else ("met" if ok else "missed")
             rows.append(
                 f"| {case} | {impl} | {n} | {dtype} | {label} | {_fmt(value)} | {target:g} "

@@ -139,26 +139,52 @@ def spectra_batches(uri: str) -> Iterator[np.ndarray]:
 
 
 # -- implementations -----------------------------------------------------------------------------
+def chain_expr(uri: str) -> Any:
+    """The fitted SNV -> SG -> PLS chain of nirsframe as one Polars expression (``y_pred``)."""
+    from nirsframe.models.pls import PLS
+    from nirsframe.operators import SavitzkyGolay, StandardNormalVariate
+    from nirsframe.workspace.chain import FittedChain
+
+    x, y = training_rows(uri)
+    snv = StandardNormalVariate().fit(x)
+    sg = SavitzkyGolay(window_length=WINDOW, polyorder=ORDER, deriv=DERIV).fit(x)
+    pls = PLS(n_components=N_COMPONENTS).fit(sg.transform(snv.transform(x)), y)
+    return FittedChain.from_estimators([snv, sg], pls).to_expr("spectra")
+
+
+def _nirsframe_batches(data: Data) -> Callable[[], Any]:
+    # The same expression evaluated per Lance batch by the in-memory engine: memory bounded by
+    # construction (one batch in flight), for comparison with the streaming engine's peak.
+    import lance
+    import polars as pl
+
+    uri = source_uri(data)
+    expr = chain_expr(uri)
+    sink = Sink()
+
+    def batches() -> Iterator[np.ndarray]:
+        for batch in lance.dataset(uri).to_batches(columns=["spectra"], batch_size=BATCH):
+            yield pl.DataFrame(pl.from_arrow(batch)).select(expr).to_series(0).to_numpy()
+
+    return lambda: write_predictions(sink.next(), batches())
+
+
 def _nirsframe(data: Data) -> Callable[[], Any]:
     import lance
     import polars as pl
     import pyarrow as pa
 
-    from nirsframe.models.pls import PLS
-    from nirsframe.operators import SavitzkyGolay, StandardNormalVariate
-    from nirsframe.workspace.chain import FittedChain
-
     uri = source_uri(data)
-    x, y = training_rows(uri)
-    snv = StandardNormalVariate().fit(x)
-    sg = SavitzkyGolay(window_length=WINDOW, polyorder=ORDER, deriv=DERIV).fit(x)
-    pls = PLS(n_components=N_COMPONENTS).fit(sg.transform(snv.transform(x)), y)
-    expr = FittedChain.from_estimators([snv, sg], pls).to_expr("spectra")
+    expr = chain_expr(uri)
     sink = Sink()
     schema = pa.schema([("y_pred", pa.float64())])
 
     def run() -> str:
-        plan = pl.scan_pyarrow_dataset(lance.dataset(uri)).select(expr)
+        # batch_size: the rows per morsel reaching the chain's UDF. Polars' default (100k rows,
+        # 400 MB of float32 spectra, several copies along the chain) is what sets peak RSS;
+        # BATCH rows is what the peers use too.
+        scan = pl.scan_pyarrow_dataset(lance.dataset(uri), batch_size=BATCH)
+        plan = scan.select(expr)
         frames = plan.collect_batches(engine="streaming")
         batches = (b for df in frames for b in df.to_arrow().to_batches())
         out = sink.next()
@@ -231,6 +257,7 @@ BENCH = Bench(
     MODULE,
     (
         Impl("nirsframe streaming", "nirsframe", _nirsframe, read_predictions),
+        Impl("nirsframe per batch", "nirsframe", _nirsframe_batches, read_predictions),
         Impl("numpy/scipy+sklearn", "peer", _numpy_sklearn, read_predictions),
         Impl("chemotools+sklearn", "peer", _chemotools, read_predictions),
         Impl("nirs4all", "nirs4all", _nirs4all, read_predictions),

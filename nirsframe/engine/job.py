@@ -24,6 +24,7 @@ import polars as pl
 from nirsframe.dataset import AXES_KEY, ROLES_KEY, SpectralDataset, axes_from_json, parse_roles
 from nirsframe.engine.batch import ChainPredictor, chain_payload
 from nirsframe.exceptions import AxisError, DatasetError, InvalidParameterError
+from nirsframe.io.lance import SCAN_BATCH_ROWS
 from nirsframe.workspace.hashing import dataset_hash
 from nirsframe.workspace.store import PROP, Workspace, _code_version, _now
 
@@ -119,7 +120,7 @@ def _source(
         msg = f"Lance source {uri!r} was not written by nirsframe (no axes/roles metadata)"
         raise DatasetError(msg)
     spectral = SpectralDataset(
-        pl.scan_pyarrow_dataset(ds),
+        pl.scan_pyarrow_dataset(ds, batch_size=SCAN_BATCH_ROWS),
         axes_from_json(meta[AXES_KEY.encode()]),
         parse_roles(meta[ROLES_KEY.encode()]),
     )
