@@ -278,7 +278,21 @@ class LeaveOneOut(Splitter):
         return np.arange(_n(n_samples, 2, self.name), dtype=np.int64)
 
 
-class RandomSplit(Splitter):
+class _Holdout(Splitter):
+    """Splitters with one validation set of ``test_size`` rows (a fraction, rounded up, or a
+    row count)."""
+
+    test_size: float | int = Field(0.2, gt=0)
+
+    @model_validator(mode="after")
+    def _fraction_below_one(self) -> _Holdout:
+        if isinstance(self.test_size, float) and self.test_size >= 1.0:
+            msg = "'test_size' must be a fraction in (0, 1) or an integer row count"
+            raise ValueError(msg)
+        return self
+
+
+class RandomSplit(_Holdout):
     """One seeded random validation set (scikit-learn ``ShuffleSplit(n_splits=1)``).
 
     ``test_size`` is a fraction (rounded up) or a row count. Other rows get -1.
@@ -288,13 +302,7 @@ class RandomSplit(Splitter):
     """
 
     name: ClassVar[str] = "random"
-    test_size: float | int = Field(0.2, gt=0)
     random_state: int | None = Field(0, ge=0)
-
-    @model_validator(mode="after")
-    def _fraction_below_one(self) -> RandomSplit:
-        _check_fraction(self.test_size)
-        return self
 
     def folds(
         self,
@@ -313,13 +321,7 @@ class RandomSplit(Splitter):
         return out
 
 
-def _check_fraction(test_size: float | int) -> None:
-    if isinstance(test_size, float) and test_size >= 1.0:
-        msg = "'test_size' must be a fraction in (0, 1) or an integer row count"
-        raise ValueError(msg)
-
-
-class KennardStone(Splitter):
+class KennardStone(_Holdout):
     """Kennard-Stone: calibration rows spread over ``x``; the rest (``test_size``) validate.
 
     The two most distant spectra start the calibration set; each next one is the spectrum whose
@@ -330,12 +332,6 @@ class KennardStone(Splitter):
     """
 
     name: ClassVar[str] = "kennard_stone"
-    test_size: float | int = Field(0.2, gt=0)
-
-    @model_validator(mode="after")
-    def _fraction_below_one(self) -> KennardStone:
-        _check_fraction(self.test_size)
-        return self
 
     def folds(
         self,
@@ -360,7 +356,7 @@ class KennardStone(Splitter):
         return np.where(selected, -1, 0).astype(np.int64)
 
 
-class Spxy(Splitter):
+class Spxy(_Holdout):
     """SPXY: Kennard-Stone on the sum of ``x`` and ``y`` distances, each scaled by its maximum.
 
     Needs ``x`` and ``y``; the rows not selected for calibration (``test_size``) validate.
@@ -370,12 +366,6 @@ class Spxy(Splitter):
     """
 
     name: ClassVar[str] = "spxy"
-    test_size: float | int = Field(0.2, gt=0)
-
-    @model_validator(mode="after")
-    def _fraction_below_one(self) -> Spxy:
-        _check_fraction(self.test_size)
-        return self
 
     def folds(
         self,
