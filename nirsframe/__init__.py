@@ -36,6 +36,14 @@ __all__ = [
 del _namespace
 
 # The Python surface (search, replay, explain, report, sessions, retraining).
-from nirsframe.api import explain, predict, report, retrain, run, session  # noqa: E402
+from nirsframe.api import (  # noqa: E402
+    explain,
+    explain_nodes,
+    predict,
+    report,
+    retrain,
+    run,
+    session,
+)
 
-__all__ += ["explain", "predict", "report", "retrain", "run", "session"]
+__all__ += ["explain", "explain_nodes", "predict", "report", "retrain", "run", "session"]

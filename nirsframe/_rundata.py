@@ -7,7 +7,7 @@ training and test rows by the run's recorded ``train_values`` / ``test_values``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +41,7 @@ class RunData:
     train, test : int64 index arrays into the rows
     axis : the wavelength axis of ``x``
     target : the target column name
+    columns : the other columns asked for (e.g. a separation column), by name
     """
 
     x: npt.NDArray[np.float64]
@@ -50,6 +51,7 @@ class RunData:
     test: npt.NDArray[np.int64]
     axis: SpectralAxis
     target: str
+    columns: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
 
 
 def labelled_rows(
@@ -58,13 +60,15 @@ def labelled_rows(
     *,
     train_values: Sequence[str] | None = None,
     test_values: Sequence[str] | None = None,
+    columns: Sequence[str] = (),
 ) -> RunData:
-    """The rows of ``dataset`` whose ``target`` is finite, with their train/test indices."""
+    """The rows of ``dataset`` whose ``target`` is finite, with their train/test indices (and
+    the values of ``columns``)."""
     if target not in dataset.frame.collect_schema():
         msg = f"target {target!r} is not a column of the dataset"
         raise DatasetError(msg)
     roles = dataset.roles
-    cols = [c for c in (roles.id, dataset.spectra_column, target, roles.split) if c]
+    cols = [c for c in (roles.id, dataset.spectra_column, target, roles.split, *columns) if c]
     df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
     df = df.filter(pl.col(target).is_not_null() & pl.col(target).cast(pl.Float64).is_not_nan())
     if df.height == 0:
@@ -81,10 +85,16 @@ def labelled_rows(
         test=test,
         axis=dataset.axis,
         target=target,
+        columns={c: df[c].to_numpy() for c in columns},
     )
 
 
-def run_data(ws: Workspace, record: RunRecord, dataset: SpectralDataset | None = None) -> RunData:
+def run_data(
+    ws: Workspace,
+    record: RunRecord,
+    dataset: SpectralDataset | None = None,
+    columns: Sequence[str] = (),
+) -> RunData:
     """The labelled rows of the dataset version run ``record`` used (opened from ``ws``)."""
     params = record.parameters
     target = params.get("target")
@@ -97,4 +107,5 @@ def run_data(ws: Workspace, record: RunRecord, dataset: SpectralDataset | None =
         target,
         train_values=params.get("train_values"),
         test_values=params.get("test_values"),
+        columns=columns,
     )

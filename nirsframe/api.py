@@ -7,35 +7,32 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import polars as pl
 
 from nirsframe._bridge import series_to_matrix
 from nirsframe.axis import SpectralAxis
-from nirsframe.exceptions import AxisError, SpecError
+from nirsframe.exceptions import AxisError, InvalidParameterError, SpecError
 from nirsframe.io.load import DataLike, load_dataset
-from nirsframe.models.pls import PLS
-from nirsframe.models.plsda import PLSDA
-from nirsframe.models.sklearn_models import build_estimator
 from nirsframe.operators.axis_ops import Resample
 from nirsframe.pipeline.candidates import finetune_from_spec, from_spec, stack_from_spec
-from nirsframe.pipeline.execute import execute, split_rows
+from nirsframe.pipeline.execute import execute
 from nirsframe.pipeline.finetune import Tuning, finetune
-from nirsframe.pipeline.search import model_rows, training_data
+from nirsframe.pipeline.refit import fit_final, fit_node
 from nirsframe.pipeline.separation import separate
 from nirsframe.pipeline.spec import canonical_json, expand, load_pipeline, pipeline_hash
 from nirsframe.pipeline.stacking import as_search_result, stack
-from nirsframe.pipeline.tree import FINAL, fit_chain
 from nirsframe.validation.splitters import parse_split
-from nirsframe.workspace import FittedChain, Workspace
+from nirsframe.workspace import FittedChain, FittedGraph, Workspace
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from nirsframe.dataset import SpectralDataset
+    from nirsframe.engine import EngineName
     from nirsframe.pipeline.candidates import Candidate
     from nirsframe.pipeline.result import SearchResult
     from nirsframe.pipeline.spec import Pipeline, Variant
@@ -55,6 +52,9 @@ def run(
     dataset_name: str | None = None,
     train_values: Sequence[str] | None = None,
     test_values: Sequence[str] | None = None,
+    engine: EngineName | None = None,
+    ray_address: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> SearchResult:
     """Expand ``pipeline``, cross-validate every variant on ``data``, rank them, refit the best.
 
@@ -62,8 +62,20 @@ def run(
     ``test_values``) are held out and scored as RMSEP. With a ``workspace``, the dataset is
     ingested (a new version only when its content changed) and the run is recorded with its
     lineage, every variant's metrics and predictions, and the best fitted chain.
+
+    ``engine`` (``"local"`` or ``"ray"``, with ``ray_address`` / ``storage_options``) streams a
+    Lance source through a two-pass map-reduce instead of loading it: stateless preprocessing
+    and PLS only (:func:`nirsframe.engine.search.search_lance`, ``docs/distributed.md``).
     """
     spec = load_pipeline(pipeline)
+    if engine is not None:
+        from nirsframe.engine.search import run_streamed
+
+        return run_streamed(
+            spec, data, engine=engine, target=target, workspace=workspace,
+            dataset_name=dataset_name, train_values=train_values, test_values=test_values,
+            ray_address=ray_address, storage_options=storage_options,
+        )  # fmt: skip
     variants = expand(spec)
     ds = load_dataset(data)
     tgt = target or (spec.target if isinstance(spec.target, str) else spec.target[0])
@@ -156,13 +168,6 @@ def _search(
     )
 
 
-def replayable(result: SearchResult) -> bool:
-    """Whether the best variant is one fitted chain (not a stack, tuned, separated or
-    multi-source model), so it can be stored and replayed."""
-    special = ("stack", "tuned_final", "separated_by")
-    return not any(k in result.extra for k in special) and not result.best_variant.sources
-
-
 def fit_best(
     dataset: SpectralDataset,
     candidate: Candidate,
@@ -172,31 +177,27 @@ def fit_best(
     train_values: Sequence[str] | None = None,
     test_values: Sequence[str] | None = None,
 ) -> FittedChain:
-    """The candidate's chain and model fitted on every training row (for storage and replay)."""
-    cols = [c for c in (dataset.spectra_column, target, dataset.roles.split) if c]
-    df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
-    df = df.filter(pl.col(target).is_not_null() & pl.col(target).cast(pl.Float64).is_not_nan())
-    train, _ = split_rows(
-        df, dataset.roles.split, train_values=train_values, test_values=test_values
+    """The candidate's chain and model fitted on every training row (for storage and replay).
+
+    Only a plain candidate is one chain; :func:`~nirsframe.pipeline.refit.fit_final` refits
+    any run's best model (multi-source, target processing, stacks...).
+    """
+    node = fit_node(
+        dataset,
+        candidate,
+        target,
+        n_components,
+        train_values=train_values,
+        test_values=test_values,
     )
-    x, _ = series_to_matrix(df[dataset.spectra_column])
-    y = df[target].cast(pl.Float64).to_numpy()[train]
-    ops, xt, _ = fit_chain(candidate.steps, np.ascontiguousarray(x[train]), y, dataset.axis)
-    # The model learns exactly what the search's final context learned: rows left after the
-    # exclude filters, plus the augmented copies.
-    y2 = y.reshape(-1, 1)
-    rows, _ = model_rows(candidate.filters, xt, y2, np.arange(xt.shape[0]))
-    xt, y2 = training_data(candidate.augmentation, xt, y2, rows, FINAL)
-    y = y2[:, 0]
-    model: Any
-    if candidate.model.kind == "pls":
-        model = PLS(n_components=n_components or 10).fit(xt, y)
-    elif candidate.model.kind == "plsda":
-        params = {k: v for k, v in candidate.model.params.items() if k != "n_components"}
-        model = PLSDA(n_components=n_components or 10, **params).fit(xt, y)
-    else:
-        model = build_estimator(candidate.model.kind, candidate.model.params).fit(xt, y)
-    return FittedChain.from_estimators(ops, model)
+    chain = node.as_chain()
+    if chain is None:
+        msg = (
+            f"variant {candidate.preprocessing!r} is not one chain (several inputs or "
+            "y_processing); refit it with nirsframe.pipeline.refit.fit_final"
+        )
+        raise InvalidParameterError(msg)
+    return chain
 
 
 def record(
@@ -220,19 +221,13 @@ def record(
     """
     ref = dataset_ref or ws.ingest(dataset, dataset_name or spec.name)
     best = result.best
-    # A multi-source model's inputs are several columns: its chain is not storable as one
-    # FittedChain yet, so such runs keep metrics and predictions but no replayable chain.
-    chain = (
-        None
-        if not replayable(result)
-        else fit_best(
-            dataset,
-            result.best_variant,
-            result.target,
-            best["n_components"],
-            train_values=train_values,
-            test_values=test_values,
-        )
+    chain = fit_final(
+        result,
+        dataset,
+        spec,
+        splitter=parse_split(spec.split or DEFAULT_SPLIT),
+        train_values=train_values,
+        test_values=test_values,
     )
     metrics = [c for c in result.ranking.columns if c not in LABEL_COLUMNS]
     rows = [
@@ -252,11 +247,11 @@ def record(
         result.oof.with_columns(pl.lit("cv").alias("scope")),
         result.test_predictions.with_columns(pl.lit("test").alias("scope")),
     ]
-    if chain is not None:
-        final = replay_frame(chain, dataset, best["variant"], result.target)
-        parts.append(final.with_columns(pl.lit("final").alias("scope")))
+    final = replay_frame(chain, dataset, best["variant"], result.target)
+    parts.append(final.with_columns(pl.lit("final").alias("scope")))
     preds = (
         pl.concat(parts, how="diagonal_relaxed")
+        .drop("group", strict=False)  # a separation's group: the spec names its column
         .rename({"y": "y_true"})
         .with_columns(pl.lit(result.target).alias("target"))
     )
@@ -285,16 +280,27 @@ def record(
 
 
 def replay_frame(
-    chain: FittedChain, dataset: SpectralDataset, variant: int | None, target: str | None
+    chain: FittedChain | FittedGraph,
+    dataset: SpectralDataset,
+    variant: int | None,
+    target: str | None,
 ) -> pl.DataFrame:
-    """Predictions of ``chain`` for every row of ``dataset`` (``sample_id``, ``y``, ``y_pred``)."""
+    """Predictions of ``chain`` (or fitted graph) for every row of ``dataset`` (``sample_id``,
+    ``y``, ``y_pred``)."""
     roles = dataset.roles
-    cols = [c for c in (roles.id, dataset.spectra_column) if c]
+    primary = dataset.spectra_column
+    read = [primary]
+    if isinstance(chain, FittedGraph):
+        read = [*chain.axes(primary), *chain.metadata_columns()]
+    cols = [c for c in (roles.id, *read) if c]
     if target is not None and target in dataset.frame.collect_schema():
         cols.append(target)
     df = dataset.frame.select(list(dict.fromkeys(cols))).collect()
-    x, _ = series_to_matrix(df[dataset.spectra_column])
-    y_pred = np.asarray(chain.predict(x), dtype=np.float64).reshape(df.height, -1)[:, 0]
+    if isinstance(chain, FittedGraph):
+        pred = chain.predict(df, primary=primary)
+    else:
+        pred = chain.predict(series_to_matrix(df[primary])[0])
+    y_pred = np.asarray(pred, dtype=np.float64).reshape(df.height, -1)[:, 0]
     ids = df[roles.id].cast(pl.String) if roles.id else pl.Series(np.arange(df.height).astype(str))
     out = pl.DataFrame({"sample_id": ids, "variant": variant, "y_pred": y_pred})
     if target is not None and target in df.columns:
@@ -302,41 +308,99 @@ def replay_frame(
     return out
 
 
+@overload
+def predict(
+    workspace: Workspace | str | Path,
+    run_id: str,
+    data: DataLike,
+    *,
+    resample: bool = ...,
+    out: None = ...,
+    engine: EngineName = ...,
+    ray_address: str | None = ...,
+    storage_options: Mapping[str, str] | None = ...,
+) -> pl.DataFrame: ...
+@overload
+def predict(
+    workspace: Workspace | str | Path,
+    run_id: str,
+    data: DataLike,
+    *,
+    resample: bool = ...,
+    out: str | Path,
+    engine: EngineName = ...,
+    ray_address: str | None = ...,
+    storage_options: Mapping[str, str] | None = ...,
+) -> int: ...
 def predict(
     workspace: Workspace | str | Path,
     run_id: str,
     data: DataLike,
     *,
     resample: bool = False,
-) -> pl.DataFrame:
+    out: str | Path | None = None,
+    engine: EngineName = "local",
+    ray_address: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> pl.DataFrame | int:
     """Replay run ``run_id``'s fitted chain on ``data`` (bit for bit on the run's own data).
 
     ``data`` must have the wavelength axis the run was fitted on; ``resample=True`` resamples
-    it linearly onto that axis instead of refusing.
+    it linearly onto that axis instead of refusing. With ``out`` (a Lance URI), ``data`` must be
+    a Lance source URI: the predictions are streamed into ``out`` in one commit by ``engine``
+    (``"local"`` or ``"ray"``, see :func:`nirsframe.engine.predict_lance`) and the new version
+    is returned. ``engine="ray"`` without ``out`` is an :class:`EngineRoutingError`.
     """
+    if out is not None or engine != "local":
+        from nirsframe.engine.route import predict_to_lance
+
+        return predict_to_lance(
+            workspace, run_id, data, out, engine=engine, resample=resample,
+            ray_address=ray_address, storage_options=storage_options,
+        )  # fmt: skip
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     record_ = ws.run(run_id)
-    # The axis travels with the run record (and so with bundles imported elsewhere).
-    stored_axis = record_.parameters.get("axis")
-    fitted_axis = (
-        SpectralAxis.from_dict(stored_axis)
-        if stored_axis
-        else ws.open_dataset(record_.dataset.name, record_.dataset.version).axis
-    )
+    fitted = ws.fitted(run_id)
     ds = load_dataset(data)
-    if ds.axis != fitted_axis:
-        if not resample:
-            msg = (
-                f"data axis {ds.axis!r} differs from the axis run {run_id} was fitted on "
-                f"({fitted_axis!r}); pass resample=True to resample onto it"
-            )
-            raise AxisError(msg)
-        col = ds.spectra_column
-        op = Resample(target=tuple(fitted_axis.values), x_axis=tuple(ds.axis.values))
-        ds = ds.with_frame(ds.frame.with_columns(op.to_expr(col)), axes={col: fitted_axis})
+    if isinstance(fitted, FittedGraph):
+        # A graph carries the axis of every column it reads.
+        axes = fitted.axes(ds.spectra_column)
+    else:
+        # The axis travels with the run record (and so with bundles imported elsewhere).
+        stored_axis = record_.parameters.get("axis")
+        axes = {
+            ds.spectra_column: SpectralAxis.from_dict(stored_axis)
+            if stored_axis
+            else ws.open_dataset(record_.dataset.name, record_.dataset.version).axis
+        }
+    ds = on_axes(ds, axes, run_id, resample=resample)
     target = record_.parameters.get("target")
     best = record_.parameters.get("best") or {}
-    return replay_frame(ws.chain(run_id), ds, best.get("variant"), target)
+    return replay_frame(fitted, ds, best.get("variant"), target)
+
+
+def on_axes(
+    ds: SpectralDataset, axes: Mapping[str, SpectralAxis], run_id: str, *, resample: bool
+) -> SpectralDataset:
+    """``ds`` with every column of ``axes`` on its fitted axis (resampled when allowed), else
+    an :class:`AxisError` naming the column."""
+    for col, fitted_axis in axes.items():
+        if col not in ds.axes:
+            msg = f"run {run_id} reads spectra column {col!r}; the data has {list(ds.axes)}"
+            raise AxisError(msg)
+        axis = ds.axes[col]
+        if axis == fitted_axis:
+            continue
+        if not resample:
+            msg = (
+                f"data axis {axis!r} of column {col!r} differs from the axis run {run_id} was "
+                f"fitted on ({fitted_axis!r}); pass resample=True to resample onto it"
+            )
+            raise AxisError(msg)
+        op = Resample(target=tuple(fitted_axis.values), x_axis=tuple(axis.values))
+        frame = ds.frame.with_columns(op.to_expr(col))
+        ds = ds.with_frame(frame, axes={**ds.axes, col: fitted_axis})
+    return ds
 
 
 def _label(row: Mapping[str, Any]) -> str:
@@ -346,6 +410,7 @@ def _label(row: Mapping[str, Any]) -> str:
 
 # The user's surface beyond search and replay (imported last: these modules use the above).
 from nirsframe.explain import explain as explain  # noqa: E402
+from nirsframe.explain import explain_nodes as explain_nodes  # noqa: E402
 from nirsframe.report import report as report  # noqa: E402
 from nirsframe.retrain import retrain as retrain  # noqa: E402
 from nirsframe.session import session as session  # noqa: E402

@@ -22,6 +22,8 @@ from nirsframe.exceptions import NirsframeError
 if TYPE_CHECKING:
     import polars as pl
 
+    from nirsframe.engine import EngineName
+    from nirsframe.explain import Explanation
     from nirsframe.pipeline.result import SearchResult
     from nirsframe.workspace.bundle import KeyType
 
@@ -125,6 +127,8 @@ def _search(
     train_values: list[str] | None,
     test_values: list[str] | None,
     quiet: bool,
+    engine: str | None = None,
+    ray_address: str | None = None,
 ) -> SearchResult:
     from nirsframe.api import run as run_search
 
@@ -136,6 +140,8 @@ def _search(
             workspace=workspace,
             train_values=train_values,
             test_values=test_values,
+            engine=cast("EngineName | None", engine),
+            ray_address=ray_address,
         )
 
 
@@ -164,7 +170,7 @@ def _report(result: SearchResult, *, as_json: bool, quiet: bool, top: int) -> No
 def run(
     pipeline: Annotated[Path, typer.Argument(help="Pipeline file (YAML or JSON).")],
     data: Annotated[
-        Path,
+        str,
         typer.Option("--data", "-d", help="Data: .parquet, .csv, .lance or a nirs4all folder."),
     ],
     target: Annotated[
@@ -178,6 +184,17 @@ def run(
     ] = None,
     test_value: Annotated[
         list[str] | None, typer.Option(help="Split-column values of test rows (repeatable).")
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Stream a Lance source by map-reduce instead of loading it: local or ray "
+            "(nirsframe\\[ray]); stateless preprocessing + PLS only."
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Ray cluster address, e.g. auto or ray://head:10001."),
     ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -193,6 +210,8 @@ def run(
             train_values=train_value,
             test_values=test_value,
             quiet=quiet or as_json,
+            engine=engine,
+            ray_address=ray_address,
         )
     except (NirsframeError, OSError) as exc:
         fail(str(exc))
@@ -225,17 +244,39 @@ def validate(
 def predict(
     workspace: WorkspaceOpt,
     run_id: Annotated[str, typer.Option("--run", help="Run id to replay.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Spectra to predict.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output .parquet file.")],
+    data: Annotated[str, typer.Option("--data", "-d", help="Spectra to predict.")],
+    out: Annotated[
+        str, typer.Option("--out", "-o", help="Output .parquet file, or a Lance target URI.")
+    ],
     resample: Annotated[
         bool, typer.Option(help="Resample onto the run's axis if it differs.")
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Stream a Lance source into a Lance --out in one commit: local or ray "
+            "(needs the nirsframe\\[ray] extra). Default: in memory, or local for a Lance --out."
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Ray cluster address, e.g. auto or ray://head:10001."),
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Predict new spectra with a recorded run's fitted chain (no pickle involved)."""
     from nirsframe.api import predict as replay
+    from nirsframe.engine.route import lance_uri
 
     try:
+        if engine is not None or lance_uri(out) is not None:
+            version = replay(
+                workspace, run_id, data, out=out, engine=cast("EngineName", engine or "local"),
+                ray_address=ray_address, resample=resample,
+            )  # fmt: skip
+            if not quiet:
+                console.print(f"predictions committed to {out} as version {version}")
+            return
         frame = replay(workspace, run_id, data, resample=resample)
     except (NirsframeError, OSError) as exc:
         fail(str(exc))
@@ -407,6 +448,14 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     threads: Annotated[int, typer.Option(help="Blocks generated in parallel.")] = 1,
     mode: Annotated[str, typer.Option(help="create, append or overwrite.")] = "create",
+    engine: Annotated[
+        str,
+        typer.Option(help="local (stream here) or ray (Ray tasks, one commit; nirsframe\\[ray])."),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Ray cluster address, e.g. auto or ray://head:10001."),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -418,7 +467,8 @@ def generate(
     kw: dict[str, Any] = {
         "components": components, "repetitions": repetitions, "n_classes": classes,
         "closure": closure, "band_shape": band_shape, "scatter": scatter, "noise": noise,
-        "dtype": dtype, "seed": seed, "threads": threads, "mode": mode,
+        "dtype": dtype, "seed": seed, "threads": threads, "mode": mode, "engine": engine,
+        "ray_address": ray_address,
     }  # fmt: skip
     show = not (quiet or as_json)
     try:
@@ -511,26 +561,39 @@ def explain(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Coefficients, VIP, band permutation importance (and SHAP if installed) of a run."""
-    from nirsframe.explain import explain as explain_run
+    """Coefficients, VIP, band permutation importance (and SHAP if installed) of a run.
+
+    A stacked or separated run is explained per model (each base, each group), one table each.
+    """
+    from nirsframe.explain import explain_nodes
 
     try:
-        e = explain_run(workspace, run_id, n_repeats=repeats, band_width=band_width, seed=seed)
+        es = explain_nodes(workspace, run_id, n_repeats=repeats, band_width=band_width, seed=seed)
     except NirsframeError as exc:
         fail(str(exc))
         return
     if as_json:
-        typer.echo(json.dumps(e.to_json_dict()))
+        single = list(es) == ["model"]
+        nodes = {name: e.to_json_dict() for name, e in es.items()}
+        typer.echo(json.dumps(nodes["model"] if single else {"run_id": run_id, "nodes": nodes}))
         return
     if quiet:
         return
+    for name, e in es.items():
+        _explain_table(run_id if name == "model" else f"{run_id}, {name}", e, top)
+
+
+def _explain_table(title: str, e: Explanation, top: int) -> None:
     frame = e.frame
     if "importance" in frame.columns and frame["importance"].null_count() < frame.height:
         frame = frame.sort("importance", descending=True, nulls_last=True)
+    scale = ""
+    if e.y_processing:
+        scale = f", original target scale ({' -> '.join(e.y_processing)} inverted)"
     table = Table(
-        title=f"run {run_id}: {e.model}"
+        title=f"run {title}: {e.model}"
         + (f" ({e.n_components} LV)" if e.n_components else "")
-        + f", coef on the {e.coef_space} axis"
+        + f", coef on the {e.coef_space} axis{scale}"
     )
     cols = [
         c

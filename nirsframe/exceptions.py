@@ -12,6 +12,7 @@ __all__ = [
     "AxisError",
     "BundleError",
     "DatasetError",
+    "GraphKindError",
     "InvalidParameterError",
     "NirsframeError",
     "NirsframeWarning",
@@ -53,6 +54,12 @@ class SpecError(NirsframeError, ValueError):
 
 class WorkspaceError(NirsframeError, RuntimeError):
     """A workspace operation cannot be carried out (missing run, failed commit...)."""
+
+
+class GraphKindError(NirsframeError, ValueError):
+    """An operation needs one fitted chain per model and the run stores a graph it cannot split
+    into such chains (e.g. explaining a multi-source model); the message names the graph kind
+    and what to do instead."""
 
 
 class BundleError(NirsframeError, ValueError):

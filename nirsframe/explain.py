@@ -21,21 +21,30 @@ Four views, each on a stated axis:
   much as information content; compare bands with each other, not with VIP.
 * **SHAP values** when the optional ``shap`` package is installed (``pip install
   nirsframe[explain]``); on the axis of ``coef``.
+
+Runs stored as a fitted graph (see ``docs/workspace.md``) are explained per model
+(:func:`explain_nodes`, :func:`model_parts`): a ``y_processing`` or ``tuned`` run has one model
+(its target transforms are affine maps after the model, so every view is on the original target
+scale), a ``separated`` run one per group, a ``stack`` one per base model. The model of a
+``sources`` or ``views`` run reads several inputs at once and has no single axis to explain on: a
+:class:`~nirsframe.exceptions.GraphKindError`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
 
 from nirsframe._rundata import run_data
-from nirsframe.exceptions import InvalidParameterError, WorkspaceError
+from nirsframe.exceptions import GraphKindError, InvalidParameterError, WorkspaceError
 from nirsframe.models.pls import PLS
+from nirsframe.workspace.chain import FittedChain
+from nirsframe.workspace.graph import FittedGraph, ModelNode, SeparateNode, StackNode, TargetStep
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -43,12 +52,21 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from nirsframe._rundata import RunData
     from nirsframe.axis import SpectralAxis
     from nirsframe.dataset import SpectralDataset
     from nirsframe.operators._base import SpectralOperator
-    from nirsframe.workspace import FittedChain, Workspace
+    from nirsframe.workspace import Workspace
 
-__all__ = ["Explanation", "explain", "explain_chain", "vip_scores"]
+__all__ = [
+    "Explanation",
+    "ModelPart",
+    "explain",
+    "explain_chain",
+    "explain_nodes",
+    "model_parts",
+    "vip_scores",
+]
 
 Float64Array = np.ndarray[Any, np.dtype[np.float64]]
 CoefSpace = Literal["original", "preprocessed"]
@@ -79,7 +97,7 @@ class Explanation:
     model_wavelength : ndarray
         The axis of the preprocessed spectra the model sees.
     coef_preprocessed : ndarray
-        The model's own coefficients, on ``model_wavelength``.
+        The model's own coefficients (on the original target scale), on ``model_wavelength``.
     vip : ndarray or None
         VIP scores on ``model_wavelength`` (PLS models only).
     importance, importance_std : ndarray or None
@@ -95,6 +113,10 @@ class Explanation:
         The preprocessing operators, in order.
     notes : tuple of str
         What was computed how, and what was skipped and why.
+    y_processing : tuple of str
+        The target transforms the model was fitted behind (inverted after it); ``coef``,
+        ``intercept``, ``coef_preprocessed``, importance and SHAP are on the original target
+        scale all the same.
     """
 
     wavelength: Float64Array
@@ -114,6 +136,7 @@ class Explanation:
     steps: tuple[str, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
     run_id: str | None = None
+    y_processing: tuple[str, ...] = ()
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -173,6 +196,7 @@ class Explanation:
             "steps": list(self.steps),
             "unit": self.unit,
             "coef_space": self.coef_space,
+            "y_processing": list(self.y_processing),
             "intercept": self.intercept,
             "shap": self.shap_values is not None,
             "notes": list(self.notes),
@@ -385,6 +409,28 @@ def shap_available() -> bool:
     return importlib.util.find_spec("shap") is not None
 
 
+# -- target transforms --------------------------------------------------------------------------
+def _target_map(targets: Sequence[TargetStep]) -> tuple[float, float]:
+    """``(s, h)`` with ``y = s·y' + h``: the inverse target transforms composed (first target).
+
+    >>> _target_map([TargetStep("autoscale", (3.0,), (2.0,)), TargetStep("center", (1.0,), (1.0,))])
+    (2.0, 5.0)
+    """
+    scale, shift = 1.0, 0.0
+    for t in reversed(targets):  # the last transform is inverted first
+        scale, shift = scale * t.scale[0], shift * t.scale[0] + t.shift[0]
+    return scale, shift
+
+
+def _target_note(targets: Sequence[TargetStep], scale: float, shift: float) -> str:
+    methods = " -> ".join(t.method for t in targets)
+    return (
+        f"target scale: original; the model was fitted on {methods}-transformed targets and its "
+        f"output is mapped back by y = {scale:.6g}·y' + {shift:.6g} (affine, so coefficients, "
+        "intercept, importance and SHAP are exact on the original scale; VIP is scale-free)"
+    )
+
+
 # -- public API -----------------------------------------------------------------------------------
 def explain_chain(
     chain: FittedChain,
@@ -402,6 +448,7 @@ def explain_chain(
     max_samples: int = 1000,
     shap: bool = True,
     run_id: str | None = None,
+    targets: Sequence[TargetStep] = (),
 ) -> Explanation:
     """Explain a fitted chain from the spectra it was fitted on.
 
@@ -433,6 +480,10 @@ def explain_chain(
         Compute SHAP values if the ``shap`` package is importable.
     run_id
         Recorded in the result.
+    targets
+        The target transforms the model was fitted behind (a graph's ``y_processing``); they
+        are inverted after the model, and coefficients, importance and SHAP are reported on the
+        original target scale.
 
     Examples
     --------
@@ -481,17 +532,25 @@ def explain_chain(
     for op in ops:
         model_axis = op.output_axis(model_axis)
     b, b0, a = _linear_model(model, n_components)
+    # The target transforms are affine: y = s·y' + h maps the model's coefficients exactly.
+    y_scale, y_shift = _target_map(targets)
+    b, b0 = b * y_scale, b0 * y_scale + y_shift
+    if targets:
+        notes.append(_target_note(targets, y_scale, y_shift))
     if isinstance(model, PLS) and a is not None:
 
-        def predict(rows: Float64Array) -> Float64Array:
+        def predict_model(rows: Float64Array) -> Float64Array:
             return np.asarray(model.predict(transform(rows), n_components=a), dtype=np.float64)
 
     else:
 
-        def predict(rows: Float64Array) -> Float64Array:
+        def predict_model(rows: Float64Array) -> Float64Array:
             return np.asarray(model.predict(transform(rows)), dtype=np.float64).reshape(
                 len(rows), -1
             )[:, 0]
+
+    def predict(rows: Float64Array) -> Float64Array:
+        return predict_model(rows) * y_scale + y_shift
 
     # Coefficients: map back through an affine preprocessing.
     affine = _compose_affine(ops, xt)
@@ -563,7 +622,153 @@ def explain_chain(
         steps=tuple(s.op for s in chain.steps),
         notes=tuple(notes),
         run_id=run_id,
+        y_processing=tuple(t.method for t in targets),
     )
+
+
+# -- recorded runs --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelPart:
+    """One explainable model of a run: a chain, its target transforms and the rows it serves.
+
+    ``name`` is ``"model"`` for a run with one model, ``"<column>=<value>"`` for a group of a
+    separated run (``group`` is then ``(column, value)``) and ``"base 1"``, ``"base 2.1"``, ...
+    for the bases of a stack (nested stacks dotted; ``note`` gives the meta-model's weight).
+
+    >>> [p.name for p in model_parts(FittedChain(()))]
+    ['model']
+    """
+
+    name: str
+    chain: FittedChain
+    targets: tuple[TargetStep, ...] = ()
+    group: tuple[str, str] | None = None
+    note: str | None = None
+
+    def rows(self, data: RunData, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The subset of ``rows`` (indices into ``data``) this model predicts."""
+        if self.group is None:
+            return rows
+        column, value = self.group
+        keep: npt.NDArray[np.bool_] = data.columns[column][rows].astype(str) == value
+        return rows[keep]
+
+
+def _one_chain(node: ModelNode, kind: str, who: str) -> tuple[FittedChain, tuple[TargetStep, ...]]:
+    chain = node.model_chain()
+    if chain is None:
+        cols = ", ".join(dict.fromkeys(i.column for i in node.inputs))
+        msg = (
+            f"{who} stores a {kind!r} graph whose model reads {len(node.inputs)} inputs (of "
+            f"{cols}) merged by {node.merge!r}: its coefficients have no single wavelength axis "
+            "to explain on; `nirsframe report` shows its metrics, and a run on one input "
+            "can be explained"
+        )
+        raise GraphKindError(msg)
+    return chain, node.targets
+
+
+def _meta_weights(node: StackNode) -> Float64Array | None:
+    coef = getattr(node.meta.build_model(), "coef_", None)
+    if coef is None or np.size(coef) != len(node.bases):
+        return None
+    return np.ravel(np.asarray(coef, dtype=np.float64))
+
+
+def _stack_parts(node: StackNode, kind: str, who: str, prefix: str) -> list[ModelPart]:
+    weights = _meta_weights(node)
+    parts: list[ModelPart] = []
+    for i, base in enumerate(node.bases, start=1):
+        name = f"{prefix}{i}"
+        if isinstance(base, StackNode):
+            parts += _stack_parts(base, kind, who, f"{name}.")
+            continue
+        chain, targets = _one_chain(base, kind, who)
+        note = None
+        if weights is not None:
+            note = f"weight of {name} in its stack's meta-model: {weights[i - 1]:.6g}"
+        parts.append(ModelPart(name, chain, targets, note=note))
+    return parts
+
+
+def model_parts(fitted: FittedChain | FittedGraph, run_id: str | None = None) -> list[ModelPart]:
+    """The models of a fitted chain or graph that can be explained one by one.
+
+    A chain, a ``y_processing`` or a ``tuned`` graph is one model; a ``separated`` graph one per
+    group; a ``stack`` one per base model. A model reading several inputs (``sources``,
+    ``views``) is a :class:`~nirsframe.exceptions.GraphKindError`.
+    """
+    who = f"run {run_id!r}" if run_id else "the run"
+    if isinstance(fitted, FittedChain):
+        return [ModelPart("model", fitted)]
+    root = fitted.root
+    if isinstance(root, StackNode):
+        return _stack_parts(root, fitted.kind, who, "base ")
+    if isinstance(root, SeparateNode):
+        column = root.column
+        return [
+            ModelPart(f"{column}={k}", *_one_chain(n, fitted.kind, who), group=(column, k))
+            for k, n in sorted(root.branches.items())
+        ]
+    return [ModelPart("model", *_one_chain(root, fitted.kind, who))]
+
+
+def _explain_part(
+    part: ModelPart, data: RunData, on: str, run_id: str, kwargs: dict[str, Any]
+) -> Explanation:
+    train, test = part.rows(data, data.train), part.rows(data, data.test)
+    rows = test if on == "test" or (on == "auto" and test.size) else train
+    where = "" if part.name == "model" else f" ({part.name})"
+    if train.size == 0:
+        msg = f"run {run_id!r}{where} has no training rows to explain the model on"
+        raise InvalidParameterError(msg)
+    if rows.size == 0:
+        msg = f"run {run_id!r}{where} has no {on} rows to evaluate importance on"
+        raise InvalidParameterError(msg)
+    e = explain_chain(
+        part.chain,
+        data.x[train],
+        data.y[train],
+        axis=data.axis,
+        x_eval=data.x[rows],
+        y_eval=data.y[rows],
+        targets=part.targets,
+        run_id=run_id,
+        **kwargs,
+    )
+    return e if part.note is None else replace(e, notes=(*e.notes, part.note))
+
+
+def _explain_run(
+    workspace: Workspace | str | Path,
+    run_id: str,
+    on: str,
+    chain: FittedChain | FittedGraph | None,
+    dataset: SpectralDataset | None,
+    kwargs: dict[str, Any],
+    *,
+    single: bool,
+) -> dict[str, Explanation]:
+    from nirsframe.workspace import Workspace
+
+    if on not in ("auto", "train", "test"):
+        msg = f"'on' must be one of 'auto', 'train', 'test'; got {on!r}"
+        raise InvalidParameterError(msg)
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    record = ws.run(run_id)
+    fitted = chain if chain is not None else ws.fitted(run_id)
+    parts = model_parts(fitted, run_id)
+    if single and len(parts) != 1:
+        kind = fitted.kind if isinstance(fitted, FittedGraph) else "chain"
+        msg = (
+            f"run {run_id!r} stores a {kind!r} graph of {len(parts)} models "
+            f"({', '.join(p.name for p in parts)}); explain each with nf.explain_nodes() "
+            "(`nirsframe explain` prints every one)"
+        )
+        raise GraphKindError(msg)
+    columns = fitted.metadata_columns() if isinstance(fitted, FittedGraph) else []
+    data = run_data(ws, record, dataset, columns)
+    return {p.name: _explain_part(p, data, on, run_id, kwargs) for p in parts}
 
 
 def explain(
@@ -577,46 +782,54 @@ def explain(
     max_samples: int = 1000,
     importance: bool = True,
     shap: bool = True,
-    chain: FittedChain | None = None,
+    chain: FittedChain | FittedGraph | None = None,
     dataset: SpectralDataset | None = None,
 ) -> Explanation:
-    """Explain the fitted chain of run ``run_id`` on the dataset version it was fitted on.
+    """Explain the fitted model of run ``run_id`` on the dataset version it was fitted on.
 
     VIP and the affine check use the run's training rows. Permutation importance and SHAP are
     computed ``on`` the run's test rows (``"auto"``: the test rows when the run had any, else
-    the training rows). ``chain`` and ``dataset`` skip loading them (used by sessions).
-    See :func:`explain_chain` for the other parameters.
+    the training rows). ``chain`` (the run's fitted chain or graph) and ``dataset`` skip loading
+    them (used by sessions). A run of several models (a stack, a separation) is a
+    :class:`~nirsframe.exceptions.GraphKindError`: see :func:`explain_nodes`. See
+    :func:`explain_chain` for the other parameters.
 
     Examples
     --------
     >>> e = explain("ws", "0f3c...")  # doctest: +SKIP
     >>> e.frame.sort("importance", descending=True).head(3)  # doctest: +SKIP
     """
-    from nirsframe.workspace import Workspace
+    kwargs = {"band_width": band_width, "n_repeats": n_repeats, "seed": seed,
+              "max_samples": max_samples, "importance": importance, "shap": shap}  # fmt: skip
+    out = _explain_run(workspace, run_id, on, chain, dataset, kwargs, single=True)
+    return next(iter(out.values()))
 
-    if on not in ("auto", "train", "test"):
-        msg = f"'on' must be one of 'auto', 'train', 'test'; got {on!r}"
-        raise InvalidParameterError(msg)
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    record = ws.run(run_id)
-    fitted = chain if chain is not None else ws.chain(run_id)
-    data = run_data(ws, record, dataset)
-    rows = data.test if on == "test" or (on == "auto" and data.test.size) else data.train
-    if rows.size == 0:
-        msg = f"run {run_id!r} has no {on} rows to evaluate importance on"
-        raise InvalidParameterError(msg)
-    return explain_chain(
-        fitted,
-        data.x[data.train],
-        data.y[data.train],
-        axis=data.axis,
-        x_eval=data.x[rows],
-        y_eval=data.y[rows],
-        band_width=band_width,
-        n_repeats=n_repeats,
-        seed=seed,
-        max_samples=max_samples,
-        importance=importance,
-        shap=shap,
-        run_id=run_id,
-    )
+
+def explain_nodes(
+    workspace: Workspace | str | Path,
+    run_id: str,
+    *,
+    on: Literal["auto", "train", "test"] = "auto",
+    band_width: int | None = None,
+    n_repeats: int = 5,
+    seed: int = 0,
+    max_samples: int = 1000,
+    importance: bool = True,
+    shap: bool = True,
+    chain: FittedChain | FittedGraph | None = None,
+    dataset: SpectralDataset | None = None,
+) -> dict[str, Explanation]:
+    """Explain every model of run ``run_id``, by :attr:`ModelPart.name` (see :func:`model_parts`).
+
+    A group of a separated run is explained on that group's rows; the bases of a stack on all
+    of the run's rows. Parameters as :func:`explain`.
+
+    Examples
+    --------
+    >>> es = explain_nodes("ws", stack_run_id, shap=False)  # doctest: +SKIP
+    >>> list(es)  # doctest: +SKIP
+    ['base 1', 'base 2']
+    """
+    kwargs = {"band_width": band_width, "n_repeats": n_repeats, "seed": seed,
+              "max_samples": max_samples, "importance": importance, "shap": shap}  # fmt: skip
+    return _explain_run(workspace, run_id, on, chain, dataset, kwargs, single=False)

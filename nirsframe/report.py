@@ -23,14 +23,15 @@ import numpy as np
 import polars as pl
 
 from nirsframe._rundata import run_data
-from nirsframe.exceptions import InvalidParameterError
-from nirsframe.explain import explain
+from nirsframe.exceptions import GraphKindError, InvalidParameterError
+from nirsframe.explain import explain_nodes, model_parts
+from nirsframe.workspace.graph import FittedGraph
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from nirsframe.dataset import SpectralDataset
-    from nirsframe.explain import Explanation
+    from nirsframe.explain import Explanation, ModelPart
     from nirsframe.workspace import FittedChain, Workspace
 
 __all__ = ["TOP", "ranking_frame", "report"]
@@ -253,7 +254,8 @@ def _fig_coef(plt: Any, e: Explanation) -> Figure:
     ax.plot(e.coef_wavelength, e.coef, color="#1f77b4", lw=1.4)
     space = "raw spectra" if e.coef_space == "original" else "preprocessed spectra"
     lv = f", {e.n_components} LV" if e.n_components else ""
-    ax.set(ylabel="Coefficient", title=f"Regression coefficients ({space}{lv})")
+    scale = ", original target scale" if e.y_processing else ""
+    ax.set(ylabel="Coefficient", title=f"Regression coefficients ({space}{lv}{scale})")
     ax.grid(alpha=0.3)
     if e.vip is not None:
         ax2 = axes[1][0]
@@ -268,12 +270,35 @@ def _fig_coef(plt: Any, e: Explanation) -> Figure:
     return cast("Figure", fig)
 
 
+def _parts(fitted: FittedChain | FittedGraph, run_id: str) -> tuple[list[ModelPart], str]:
+    """The run's models to plot one by one, or none and why (a model of several inputs)."""
+    try:
+        return model_parts(fitted, run_id), ""
+    except GraphKindError:
+        assert isinstance(fitted, FittedGraph)  # a chain is always one part
+        cols = ", ".join(dict.fromkeys(i.column for i in fitted.inputs()))
+        why = (
+            f"the {fitted.kind!r} model reads {len(fitted.inputs())} preprocessed inputs (of "
+            f"{cols}) at once, so it has no single preprocessing chain or wavelength axis to plot"
+        )
+        return [], why
+
+
+def _kind(fitted: FittedChain | FittedGraph) -> str:
+    """``chain``, ``stack graph``, ``tuned graph (n_components=9)``, ..."""
+    if not isinstance(fitted, FittedGraph):
+        return "chain"
+    params = dict(fitted.info.get("params") or {})
+    tuned = f" ({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})" if params else ""
+    return f"{fitted.kind} graph{tuned}"
+
+
 def report(
     workspace: Workspace | str | Path,
     run_id: str,
     out: str | Path = "report.html",
     *,
-    chain: FittedChain | None = None,
+    chain: FittedChain | FittedGraph | None = None,
     dataset: SpectralDataset | None = None,
 ) -> Path:
     """Write one self-contained HTML report of run ``run_id``; return its path.
@@ -283,7 +308,13 @@ def report(
     residuals, raw and preprocessed spectra (a seeded sample of the run's dataset version,
     coloured by the target), and the regression coefficients and VIP vs wavelength. Plots are
     PNG images embedded as base64 data URIs, so the file can be mailed or archived alone.
-    ``chain`` and ``dataset`` skip loading them (used by sessions).
+    ``chain`` (the run's fitted chain or graph) and ``dataset`` skip loading them (used by
+    sessions).
+
+    A run stored as a fitted graph gets the spectra and coefficient sections once per model
+    (per group of a separated run, per base of a stack; see
+    :func:`~nirsframe.explain.model_parts`); a model reading several inputs (``sources``,
+    ``views``) has no single axis for them, and one line says so instead.
 
     Parameters
     ----------
@@ -299,9 +330,10 @@ def report(
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     record = ws.run(run_id)
     plt = _plt()
-    fitted = chain if chain is not None else ws.chain(run_id)
+    fitted = chain if chain is not None else ws.fitted(run_id)
     ds = dataset or ws.open_dataset(record.dataset.name, record.dataset.version)
-    data = run_data(ws, record, ds)
+    columns = fitted.metadata_columns() if isinstance(fitted, FittedGraph) else []
+    data = run_data(ws, record, ds, columns)
     target = data.target
     ranking = ranking_frame(ws.results(run_id))
     best_params = dict(record.parameters.get("best") or {})
@@ -315,7 +347,12 @@ def report(
     if best_variant is not None:
         preds = preds.filter(pl.col("variant") == best_variant)
     preds = preds.filter(pl.col("scope").is_in(["cv", "test"]) & pl.col("y_true").is_not_null())
-    e = explain(ws, run_id, importance=False, shap=False, chain=fitted, dataset=ds)
+    parts, omitted = _parts(fitted, run_id)
+    explained = (
+        explain_nodes(ws, run_id, importance=False, shap=False, chain=fitted, dataset=ds)
+        if parts
+        else {}
+    )
 
     figures: list[tuple[str, str, str]] = []  # (title, caption, data URI)
     with plt.rc_context({"font.size": 10, "axes.titlesize": 11, "axes.spines.top": False,
@@ -333,12 +370,17 @@ def report(
         if preds.height:
             figures.append(("Residuals", "Residuals of the selected model vs its prediction.",
                             _png(_fig_residuals(plt, preds, target))))  # fmt: skip
-        figures.append(("Spectra", "A seeded sample of the run's spectra before and after the "
-                        "selected preprocessing.",
-                        _png(_fig_spectra(plt, data.x, data.y, fitted, e, target))))  # fmt: skip
-        figures.append(("Coefficients and VIP", "Regression coefficients and VIP scores of the "
-                        "selected model. " + " ".join(e.notes),
-                        _png(_fig_coef(plt, e))))  # fmt: skip
+        for part in parts:
+            e = explained[part.name]
+            rows = part.rows(data, np.arange(data.y.size))
+            of = "" if len(parts) == 1 else f" \u2014 {part.name}"
+            figures.append((f"Spectra{of}", "A seeded sample of the run's spectra before and "
+                            "after the selected preprocessing.",
+                            _png(_fig_spectra(plt, data.x[rows], data.y[rows], part.chain, e,
+                                              target))))  # fmt: skip
+            figures.append((f"Coefficients and VIP{of}", "Regression coefficients and VIP "
+                            "scores of the selected model. " + " ".join(e.notes),
+                            _png(_fig_coef(plt, e))))  # fmt: skip
 
     esc = html.escape
     names = {"rmsecv": "RMSECV", "r2cv": "R²CV", "rmsep": "RMSEP", "r2p": "R²P"}
@@ -352,7 +394,8 @@ def report(
         f"<code>{esc(ref.name)}@{ref.version}</code> (sha256 {esc(ref.hash[:12])}) · pipeline "
         f"<code>{esc(record.pipeline_hash[:12])}</code> · nirsframe {esc(record.code_version)}</p>"
         f'<p class="meta">Target <b>{esc(target)}</b> · {data.train.size} training rows, '
-        f"{data.test.size} test rows · {ranking.height} variants</p>"
+        f"{data.test.size} test rows · {ranking.height} variants · fitted model: "
+        f"{esc(_kind(fitted))}</p>"
     )
     best_txt = (
         f"<p><b>Selected:</b> {esc(str(best_row.get('preprocessing', '')))} + "
@@ -373,6 +416,9 @@ def report(
                 f"<figcaption>{esc(caption)}</figcaption></figure>",
             )
         )
+    if omitted:
+        body = f'<p class="omitted">Omitted: {esc(omitted)}.</p>'
+        sections.append(_Section("Spectra, coefficients and VIP", body))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -18,6 +18,13 @@ True
     be on the old run's wavelength axis. RMSECV is the cross-validation of that model refit
     alone (the preprocessing has nothing to learn), with the spec's splitter.
 
+    A run stored as a ``y_processing`` or ``tuned`` graph is one chain underneath and transfers
+    the same way: its target transforms are kept as stored too (the new model is fitted on the
+    new targets through the *old* shifts and scales, and its predictions mapped back), a tuned
+    model keeps its selected parameters, and the new run stores a graph of the same kind. Other
+    graphs (stacks, separations, multi-source and view models) hold several chains or inputs: a
+    :class:`~nirsframe.exceptions.GraphKindError` (retrain them with ``mode="full"``).
+
 Both record a new run whose ``origin`` names the old run (``{"run_id", "operation":
 "retrain", "mode", "dataset", "pipeline_hash"}``) and whose operation is ``"retrain"``.
 """
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -33,12 +41,13 @@ import polars as pl
 from sklearn.base import clone
 
 from nirsframe._rundata import labelled_rows
-from nirsframe.exceptions import AxisError, InvalidParameterError
+from nirsframe.exceptions import AxisError, GraphKindError, InvalidParameterError
 from nirsframe.io.load import load_dataset
 from nirsframe.models.pls import PLS
 from nirsframe.pipeline.result import scores
 from nirsframe.validation.splitters import parse_split
-from nirsframe.workspace import FittedChain, Workspace
+from nirsframe.workspace import FittedChain, FittedGraph, Workspace
+from nirsframe.workspace.graph import ModelNode
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -74,7 +83,7 @@ def retrain(
     test_values: Sequence[str] | None = None,
     dataset: SpectralDataset | None = None,
     dataset_ref: DatasetRef | None = None,
-    chain: FittedChain | None = None,
+    chain: FittedChain | FittedGraph | None = None,
 ) -> RunRecord:
     """Retrain run ``run_id`` on ``data`` and record the result as a new run.
 
@@ -95,7 +104,8 @@ def retrain(
     train_values, test_values
         Split-column values of training/test rows (default: the old run's).
     dataset, dataset_ref, chain
-        An already loaded/ingested dataset and the old chain (used by sessions).
+        An already loaded/ingested dataset and the old fitted chain or graph (used by
+        sessions).
 
     Returns
     -------
@@ -118,7 +128,7 @@ def retrain(
     name = dataset_name or old.dataset.name
     if mode == "full":
         return _full(ws, old, ds, target, name, tv, sv, dataset_ref)
-    fitted = chain if chain is not None else ws.chain(run_id)
+    fitted = chain if chain is not None else ws.fitted(run_id)
     return _transfer(ws, old, fitted, ds, target, name, tv, sv, dataset_ref)
 
 
@@ -164,10 +174,31 @@ def _full(
     return ws.run(new_id)
 
 
+def _one_chain(
+    stored: FittedChain | FittedGraph, run_id: str
+) -> tuple[FittedChain, ModelNode | None]:
+    """The chain to transfer and, for a graph, the model node holding it (with its targets).
+
+    >>> _one_chain(FittedChain(()), "r1")
+    (FittedChain(steps=(), model=None), None)
+    """
+    if isinstance(stored, FittedChain):
+        return stored, None
+    root = stored.root
+    chain = root.model_chain() if isinstance(root, ModelNode) else None
+    if chain is None or not isinstance(root, ModelNode):
+        msg = (
+            f"transfer keeps one fitted preprocessing chain and refits its model; run {run_id!r} "
+            f"stores a {stored.kind!r} graph, which is not one chain: retrain it with mode='full'"
+        )
+        raise GraphKindError(msg)
+    return chain, root
+
+
 def _transfer(
     ws: Workspace,
     old: RunRecord,
-    chain: FittedChain,
+    stored: FittedChain | FittedGraph,
     ds: SpectralDataset,
     target: str,
     name: str,
@@ -178,6 +209,8 @@ def _transfer(
     from nirsframe.api import DEFAULT_SPLIT
 
     started = time.perf_counter()
+    chain, node = _one_chain(stored, old.run_id)
+    targets = node.targets if node is not None else ()
     fitted_axis = ws.open_dataset(old.dataset.name, old.dataset.version).axis
     if ds.axis != fitted_axis:
         msg = (
@@ -194,6 +227,15 @@ def _transfer(
     z = data.x
     for op in ops:  # the stored state is applied, never refit
         z = np.asarray(op.transform(z), dtype=np.float64)
+    yt = data.y
+    for t in targets:  # so are the stored target transforms
+        yt = t.transform(yt)
+
+    def predict(m: Any, rows: np.ndarray) -> np.ndarray:
+        y = np.asarray(m.predict(z[rows]), dtype=np.float64).reshape(len(rows), -1)[:, 0]
+        for t in reversed(targets):
+            y = t.inverse(y)
+        return y
 
     def fresh() -> Any:
         # Same hyper-parameters (PLS: n_components and scale), no learned state.
@@ -202,10 +244,7 @@ def _transfer(
         return clone(old_model)
 
     def fit_predict(fit_rows: np.ndarray, pred_rows: np.ndarray) -> np.ndarray:
-        m = fresh().fit(z[fit_rows], data.y[fit_rows])
-        return np.asarray(m.predict(z[pred_rows]), dtype=np.float64).reshape(len(pred_rows), -1)[
-            :, 0
-        ]
+        return predict(fresh().fit(z[fit_rows], yt[fit_rows]), pred_rows)
 
     train, test = data.train, data.test
     spec = json.loads(old.spec_json)
@@ -215,9 +254,12 @@ def _transfer(
     for k in np.unique(folds[folds >= 0]):
         val = folds == k
         oof[val] = fit_predict(train[~val], train[val])
-    model = fresh().fit(z[train], data.y[train])
-    new_chain = FittedChain(chain.steps, FittedChain.from_estimators([], model).model)
-    fitted = np.asarray(model.predict(z), dtype=np.float64).reshape(len(z), -1)[:, 0]
+    model = fresh().fit(z[train], yt[train])
+    head = FittedChain.from_estimators([], model)
+    new_model: FittedChain | FittedGraph = FittedChain(chain.steps, head.model)
+    if isinstance(stored, FittedGraph) and node is not None:
+        new_model = FittedGraph(stored.kind, replace(node, head=head), stored.info)
+    fitted = predict(model, np.arange(len(z)))
 
     best = dict(old.parameters.get("best") or {})
     variant = best.get("variant")
@@ -282,7 +324,7 @@ def _transfer(
         },
         results=results,
         predictions=preds,
-        chain=new_chain,
+        chain=new_model,
         duration_s=time.perf_counter() - started,
         operation="retrain",
         origin=_origin(old, "transfer"),

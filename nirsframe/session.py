@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from nirsframe.exceptions import AxisError, WorkspaceError
+from nirsframe.exceptions import WorkspaceError
 from nirsframe.io.load import load_dataset
-from nirsframe.workspace import Workspace, dataset_hash
+from nirsframe.workspace import FittedGraph, Workspace, dataset_hash
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -65,7 +65,7 @@ class Session:
         self._by_source: dict[Any, tuple[Any, str]] = {}
         self._by_hash: dict[str, SpectralDataset] = {}
         self._refs: dict[tuple[str, str], DatasetRef] = {}
-        self._chains: dict[str, FittedChain] = {}
+        self._chains: dict[str, FittedChain | FittedGraph] = {}
         self._versions: dict[tuple[str, int], SpectralDataset] = {}
         self._closed = False
         self.stats = dict.fromkeys(
@@ -123,16 +123,27 @@ class Session:
             self._refs[(digest, name)] = ref
         return ds, ref
 
-    def chain(self, run_id: str) -> FittedChain:
-        """The fitted chain of ``run_id`` (loaded and hash-checked once)."""
+    def fitted(self, run_id: str) -> FittedChain | FittedGraph:
+        """The fitted chain or graph of ``run_id`` (loaded and hash-checked once)."""
         self._check_open()
         chain = self._chains.get(run_id)
         if chain is None:
             self.stats["chain_misses"] += 1
-            chain = self.workspace.chain(run_id)
+            chain = self.workspace.fitted(run_id)
             self._chains[run_id] = chain
         else:
             self.stats["chain_hits"] += 1
+        return chain
+
+    def chain(self, run_id: str) -> FittedChain:
+        """The fitted chain of ``run_id``; a run stored as a graph is a :class:`WorkspaceError`."""
+        chain = self.fitted(run_id)
+        if isinstance(chain, FittedGraph):
+            msg = (
+                f"run {run_id!r} stores a fitted {chain.kind!r} graph, not one chain; "
+                "read it with Session.fitted()"
+            )
+            raise WorkspaceError(msg)
         return chain
 
     def open_dataset(self, name: str, version: int) -> SpectralDataset:
@@ -193,27 +204,19 @@ class Session:
         return result
 
     def predict(self, run_id: str, data: DataLike, *, resample: bool = False) -> pl.DataFrame:
-        """:func:`nirsframe.api.predict` with the cached chain and dataset."""
-        from nirsframe.api import replay_frame
-        from nirsframe.operators.axis_ops import Resample
+        """:func:`nirsframe.api.predict` with the cached chain (or graph) and dataset."""
+        from nirsframe.api import on_axes, replay_frame
 
         record = self.workspace.run(run_id)
-        fitted_axis = self._run_dataset(run_id).axis
+        fitted = self.fitted(run_id)
         ds, _ = self.dataset(data)
-        if ds.axis != fitted_axis:
-            if not resample:
-                msg = (
-                    f"data axis {ds.axis!r} differs from the axis run {run_id} was fitted on "
-                    f"({fitted_axis!r}); pass resample=True to resample onto it"
-                )
-                raise AxisError(msg)
-            col = ds.spectra_column
-            op = Resample(target=tuple(fitted_axis.values), x_axis=tuple(ds.axis.values))
-            ds = ds.with_frame(ds.frame.with_columns(op.to_expr(col)), axes={col: fitted_axis})
+        if isinstance(fitted, FittedGraph):
+            axes = fitted.axes(ds.spectra_column)
+        else:
+            axes = {ds.spectra_column: self._run_dataset(run_id).axis}
+        ds = on_axes(ds, axes, run_id, resample=resample)
         best = record.parameters.get("best") or {}
-        return replay_frame(
-            self.chain(run_id), ds, best.get("variant"), record.parameters.get("target")
-        )
+        return replay_frame(fitted, ds, best.get("variant"), record.parameters.get("target"))
 
     def explain(self, run_id: str, **kwargs: Any) -> Explanation:
         """:func:`nirsframe.explain.explain` with the cached chain and dataset."""
@@ -223,7 +226,20 @@ class Session:
         return explain(
             self.workspace,
             run_id,
-            chain=self.chain(run_id),
+            chain=self.fitted(run_id),
+            dataset=self._run_dataset(run_id),
+            **kwargs,
+        )
+
+    def explain_nodes(self, run_id: str, **kwargs: Any) -> dict[str, Explanation]:
+        """:func:`nirsframe.explain.explain_nodes` with the cached chain (or graph) and dataset."""
+        from nirsframe.explain import explain_nodes
+
+        self._check_open()
+        return explain_nodes(
+            self.workspace,
+            run_id,
+            chain=self.fitted(run_id),
             dataset=self._run_dataset(run_id),
             **kwargs,
         )
@@ -237,7 +253,7 @@ class Session:
             self.workspace,
             run_id,
             out,
-            chain=self.chain(run_id),
+            chain=self.fitted(run_id),
             dataset=self._run_dataset(run_id),
         )
 
@@ -265,7 +281,7 @@ class Session:
             test_values=test_values,
             dataset=ds,
             dataset_ref=ref,
-            chain=self.chain(run_id) if mode == "transfer" else None,
+            chain=self.fitted(run_id) if mode == "transfer" else None,
         )
 
     def close(self) -> None:

@@ -20,6 +20,9 @@ CASES = {
     "stacking": ("tecator", ("train", "monitor"), ("test",), 2.0),
     "separation_branches": ("corn", None, None, 0.35),
     "sample_augmentation": ("gasoline", None, None, 0.40),
+    "merge_features": ("tecator", ("train", "monitor"), ("test",), 1.9),
+    "multilevel_stacking": ("tecator", ("train", "monitor"), ("test",), 2.0),
+    "feature_augmentation": ("gasoline", None, None, 0.30),
 }
 
 

@@ -189,10 +189,11 @@ def _left_multiplier(d: Float64Array) -> Callable[[Float64Array], Float64Array]:
     # Per output row: the columns of its non-zero taps (padded with weight-0 column 0).
     cols = np.zeros((d.shape[0], width), dtype=np.int64)
     vals = np.zeros((d.shape[0], width))
-    for i in range(d.shape[0]):
-        (nz,) = np.nonzero(d[i])
-        cols[i, : nz.shape[0]] = nz
-        vals[i, : nz.shape[0]] = d[i, nz]
+    rows, nz = np.nonzero(d)  # row-major: each row's taps in column order
+    start = np.concatenate([[0], np.cumsum(nnz)[:-1]])
+    slot = np.arange(rows.shape[0]) - start[rows]
+    cols[rows, slot] = nz
+    vals[rows, slot] = d[rows, nz]
 
     def apply(m: Float64Array) -> Float64Array:
         out = vals[:, 0, np.newaxis] * m[cols[:, 0]]

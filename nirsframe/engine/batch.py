@@ -5,7 +5,9 @@ writer and the Ray actors run the same code on each row. The predictor is built 
 chain's *plain data* (:func:`chain_payload`: dicts of JSON parameters and numeric ndarrays),
 never from a pickled estimator: that payload is what Ray ships to its actors (a PLS chain is
 tens of kilobytes of arrays instead of hundreds of a pickled estimator), and the rebuilt chain
-is checked against the run's recorded chain hash before it predicts anything.
+is checked against the run's recorded chain hash before it predicts anything. A fitted graph
+(stacked, tuned, separated, multi-source or target-processed run) travels as its stored members
+(``{"graph": {name: bytes}}``) and reads every column it names from the batch.
 
 Examples
 --------
@@ -38,13 +40,16 @@ import pyarrow as pa
 from nirsframe._bridge import series_to_matrix
 from nirsframe.exceptions import DatasetError, SpectralShapeError, WorkspaceError
 from nirsframe.workspace.chain import ChainStep, FittedChain
+from nirsframe.workspace.graph import FittedGraph
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import numpy.typing as npt
 
     from nirsframe.operators._base import SpectralOperator
+
+    GraphPredict = Callable[[pl.DataFrame, str], npt.NDArray[np.float64]]
 
 __all__ = [
     "ROW_ADDRESS",
@@ -63,13 +68,16 @@ ROW_ADDRESS = "_rowaddr"
 _WARM_ROWS = 4  # rows of the warm-up probe: enough to compile every kernel signature once
 
 
-def chain_payload(chain: FittedChain) -> dict[str, Any]:
-    """The chain as plain data: ``{"steps": [...], "model": {...} | None}`` of dicts + ndarrays.
+def chain_payload(chain: FittedChain | FittedGraph) -> dict[str, Any]:
+    """The chain as plain data: ``{"steps": [...], "model": {...} | None}`` of dicts + ndarrays;
+    a graph as ``{"graph": {member name: bytes}}``.
 
     >>> from nirsframe.workspace import FittedChain
     >>> chain_payload(FittedChain(()))
     {'steps': [], 'model': None}
     """
+    if isinstance(chain, FittedGraph):
+        return {"graph": chain.to_members()}
 
     def step(s: ChainStep) -> dict[str, Any]:
         return {
@@ -85,12 +93,14 @@ def chain_payload(chain: FittedChain) -> dict[str, Any]:
     }
 
 
-def chain_from_payload(payload: Mapping[str, Any]) -> FittedChain:
+def chain_from_payload(payload: Mapping[str, Any]) -> FittedChain | FittedGraph:
     """Inverse of :func:`chain_payload`.
 
-    >>> chain_from_payload({"steps": [], "model": None}).steps
-    ()
+    >>> chain_from_payload({"steps": [], "model": None})
+    FittedChain(steps=(), model=None)
     """
+    if "graph" in payload:
+        return FittedGraph.from_members(payload["graph"])
 
     def step(d: Mapping[str, Any]) -> ChainStep:
         return ChainStep(d["op"], d["params"], d.get("arrays", {}), d.get("scalars", {}))
@@ -194,11 +204,27 @@ def _affine_predict(form: AffineForm, x: npt.NDArray[np.float64]) -> npt.NDArray
     bad = ~np.isfinite(x).all(axis=1)
     if bad.any():
         raise NonFiniteRowsError(np.flatnonzero(bad))
+    return _affine_values(form, x)
+
+
+def _affine_values(form: AffineForm, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """:func:`_affine_predict` without the finiteness check (NaN rows give NaN)."""
     xc = x if form.center is None else x - form.center
     out = np.empty((x.shape[0], len(form.weights)), dtype=np.float64)
     for k, w in enumerate(form.weights):
         out[:, k] = np.einsum("ij,j->i", xc, w) + form.intercept[k]
     return out
+
+
+def _graph_model_fn(model: Any) -> Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]:
+    """A graph node's model, row-deterministic when it is affine (see :func:`_affine_predict`).
+
+    Non-finite rows are checked once on the graph's output, where row positions are the batch's.
+    """
+    form = affine_form(model)
+    if form is None:
+        return lambda x: np.asarray(model.predict(x), dtype=np.float64).reshape(x.shape[0], -1)
+    return lambda x: _affine_values(form, x)
 
 
 def row_bytes(schema: pa.Schema) -> int:
@@ -255,13 +281,21 @@ class ChainPredictor:
         if digest != chain_hash:
             msg = f"the chain shipped to the predictor hashes to {digest}, not {chain_hash}"
             raise WorkspaceError(msg)
-        if chain.model is None:
-            msg = "the run's chain has no model: nothing to predict"
-            raise WorkspaceError(msg)
         self.spectra_column = spectra_column
         self.id_column = id_column
         self.target_column = target_column
         self.n_points = int(n_points)
+        if isinstance(chain, FittedGraph):
+            self._graph: GraphPredict | None = chain.compile(_graph_model_fn)
+            self._read = [*chain.axes(spectra_column), *chain.metadata_columns()]
+            warm = self._graph(chain.probe_frame(spectra_column), spectra_column)
+            self.n_outputs = warm.shape[1]
+            self.schema = output_schema(self.n_outputs)
+            return
+        self._graph = None
+        if chain.model is None:
+            msg = "the run's chain has no model: nothing to predict"
+            raise WorkspaceError(msg)
         self._ops: list[SpectralOperator] = chain.operators()
         self._model: Any = chain.build_model()
         self._affine = affine_form(self._model)
@@ -285,13 +319,8 @@ class ChainPredictor:
         """Predictions for every row of ``batch`` (same row order)."""
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         n = table.num_rows
-        spectra = pl.Series(self.spectra_column, table.column(self.spectra_column))
-        x, _ = series_to_matrix(spectra)
-        if x.shape[1] != self.n_points:
-            msg = f"spectra have {x.shape[1]} points; the chain was fitted on {self.n_points}"
-            raise SpectralShapeError(msg)
         try:
-            pred = self._predict(x) if n else np.empty((0, self.n_outputs))
+            pred = self._predict_table(table) if n else np.empty((0, self.n_outputs))
         except NonFiniteRowsError as exc:
             addresses = table.column(ROW_ADDRESS).to_numpy()[exc.rows]
             raise NonFiniteRowsError(addresses, "source row addresses") from None
@@ -307,6 +336,21 @@ class ChainPredictor:
             y_pred,
         ]
         return pa.Table.from_arrays(columns, schema=self.schema)
+
+    def _predict_table(self, table: pa.Table) -> npt.NDArray[np.float64]:
+        if self._graph is not None:
+            frame = pl.DataFrame({c: pl.Series(c, table.column(c)) for c in self._read})
+            pred = self._graph(frame, self.spectra_column)
+            bad = ~np.isfinite(pred).all(axis=1)
+            if bad.any():
+                raise NonFiniteRowsError(np.flatnonzero(bad))
+            return pred
+        spectra = pl.Series(self.spectra_column, table.column(self.spectra_column))
+        x, _ = series_to_matrix(spectra)
+        if x.shape[1] != self.n_points:
+            msg = f"spectra have {x.shape[1]} points; the chain was fitted on {self.n_points}"
+            raise SpectralShapeError(msg)
+        return self._predict(x)
 
     @staticmethod
     def _optional(table: pa.Table, column: str | None, dtype: pa.DataType) -> Any:

@@ -25,6 +25,7 @@ from nirsframe.dataset import AXES_KEY, ROLES_KEY, SpectralDataset, axes_from_js
 from nirsframe.engine.batch import ChainPredictor, chain_payload
 from nirsframe.exceptions import AxisError, DatasetError, InvalidParameterError
 from nirsframe.io.lance import SCAN_BATCH_ROWS
+from nirsframe.workspace.graph import FittedGraph
 from nirsframe.workspace.hashing import dataset_hash
 from nirsframe.workspace.store import PROP, Workspace, _code_version, _now
 
@@ -34,7 +35,15 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-__all__ = ["PREDICT_OPERATION", "PredictJob", "WriteMode", "open_target", "prepare_job"]
+__all__ = [
+    "PREDICT_OPERATION",
+    "PredictJob",
+    "WriteMode",
+    "commit_fragments",
+    "open_spectral_source",
+    "open_target",
+    "prepare_job",
+]
 
 PREDICT_OPERATION = "predict"
 WriteMode = Literal["append", "overwrite"]
@@ -65,6 +74,8 @@ class PredictJob:
     schema: pa.Schema
     properties: Mapping[str, str]
     storage_options: Mapping[str, str] = field(default_factory=dict)
+    #: Further columns a fitted graph reads (other sources, a separation column).
+    extra_columns: tuple[str, ...] = ()
 
     def predictor_kwargs(self) -> dict[str, Any]:
         """Constructor keyword arguments of :class:`ChainPredictor` (plain dicts and ndarrays)."""
@@ -79,7 +90,7 @@ class PredictJob:
 
     def read_columns(self) -> list[str]:
         """Source columns an engine must read (the row address comes with the scan)."""
-        cols = [self.spectra_column, self.id_column, self.target_column]
+        cols = [self.spectra_column, *self.extra_columns, self.id_column, self.target_column]
         return list(dict.fromkeys(c for c in cols if c is not None))
 
     def open_source(self) -> lance.LanceDataset:
@@ -89,6 +100,32 @@ class PredictJob:
             version=self.source_version,
             storage_options=dict(self.storage_options) or None,
         )
+
+
+def commit_fragments(
+    uri: str,
+    fragments: list[Any],
+    *,
+    schema: pa.Schema,
+    mode: Literal["create", "append", "overwrite"],
+    read_version: int | None,
+    properties: Mapping[str, str],
+    storage_options: Mapping[str, str] | None = None,
+) -> int:
+    """Commit data files written by workers as ONE version with ``properties``; return it.
+
+    ``create`` and ``overwrite`` commit an ``Overwrite`` of ``schema`` (its metadata included),
+    ``append`` an ``Append`` on top of ``read_version``.
+    """
+    if mode == "append":
+        op: Any = lance.LanceOperation.Append(fragments)
+    else:
+        op = lance.LanceOperation.Overwrite(schema, fragments)
+    tx = lance.Transaction(
+        read_version=read_version or 0, operation=op, transaction_properties=dict(properties)
+    )
+    ds = lance.LanceDataset.commit(uri, tx, storage_options=dict(storage_options or {}) or None)
+    return int(ds.version)
 
 
 def open_target(
@@ -105,9 +142,13 @@ def open_target(
         return None
 
 
-def _source(
+def open_spectral_source(
     uri: str, version: int | str | None, storage_options: Mapping[str, str] | None
 ) -> tuple[lance.LanceDataset, SpectralDataset]:
+    """The Lance source at ``version`` and a lazy spectral view of it (axes, roles).
+
+    A :class:`DatasetError` when it cannot be opened or was not written by nirsframe.
+    """
     try:
         ds = lance.dataset(
             uri, version=version, storage_options=dict(storage_options or {}) or None
@@ -170,15 +211,28 @@ def prepare_job(
         raise InvalidParameterError(msg)
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     record = ws.run(run_id)
-    chain = ws.chain(run_id)
-    fitted_axis = ws.open_dataset(record.dataset.name, record.dataset.version).axis
-    ds, spectral = _source(source_uri, source_version, storage_options)
-    if spectral.axis != fitted_axis:
-        msg = (
-            f"source axis {spectral.axis!r} differs from the axis run {run_id} was fitted on "
-            f"({fitted_axis!r}); resample the source onto it first"
-        )
-        raise AxisError(msg)
+    chain = ws.fitted(run_id)
+    ds, spectral = open_spectral_source(source_uri, source_version, storage_options)
+    if isinstance(chain, FittedGraph):
+        # A graph reads every column it names (on the axis it was fitted on), and the metadata
+        # column of a separation.
+        axes = chain.axes(spectral.spectra_column)
+        extra = [*(c for c in axes if c != spectral.spectra_column), *chain.metadata_columns()]
+    else:
+        axes = {
+            spectral.spectra_column: ws.open_dataset(
+                record.dataset.name, record.dataset.version
+            ).axis
+        }
+        extra = []
+    for col, fitted_axis in axes.items():
+        got = spectral.axes.get(col)
+        if got != fitted_axis:
+            msg = (
+                f"source axis {got!r} of column {col!r} differs from the axis run {run_id} was "
+                f"fitted on ({fitted_axis!r}); resample the source onto it first"
+            )
+            raise AxisError(msg)
     target = record.parameters.get("target")
     schema_names = spectral.frame.collect_schema().names()
     target_column = target if isinstance(target, str) and target in schema_names else None
@@ -228,4 +282,5 @@ def prepare_job(
         schema=predictor.schema,
         properties={PROP + k: v for k, v in lineage.items()},
         storage_options=dict(storage_options or {}),
+        extra_columns=tuple(extra),
     )

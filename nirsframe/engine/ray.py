@@ -33,10 +33,8 @@ import importlib
 import json
 from typing import TYPE_CHECKING, Any
 
-import lance
-
 from nirsframe.engine.batch import ChainPredictor, row_bytes
-from nirsframe.engine.job import STORAGE_VERSION
+from nirsframe.engine.job import STORAGE_VERSION, commit_fragments
 from nirsframe.exceptions import InvalidParameterError, NirsframeError
 
 if TYPE_CHECKING:
@@ -119,20 +117,15 @@ def _sink(job: PredictJob, min_rows: int) -> Any:
             from lance.fragment import FragmentMetadata
 
             results = getattr(write_result, "write_returns", write_result) or []
-            fragments = [FragmentMetadata.from_json(f) for batch in results for f, _ in batch]
-            if job.mode == "append":
-                op: Any = lance.LanceOperation.Append(fragments)
-            else:
-                op = lance.LanceOperation.Overwrite(job.schema, fragments)
-            tx = lance.Transaction(
-                read_version=job.read_version or 0,
-                operation=op,
-                transaction_properties=dict(job.properties),
+            self.committed_version = commit_fragments(
+                job.out_uri,
+                [FragmentMetadata.from_json(f) for batch in results for f, _ in batch],
+                schema=job.schema,
+                mode=job.mode,
+                read_version=job.read_version,
+                properties=job.properties,
+                storage_options=job.storage_options,
             )
-            ds = lance.LanceDataset.commit(
-                job.out_uri, tx, storage_options=dict(job.storage_options) or None
-            )
-            self.committed_version = int(ds.version)
 
     return _CommitOnce(
         job.out_uri,

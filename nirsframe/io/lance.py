@@ -115,13 +115,9 @@ def write_lance_stream(
     >>> write_lance_stream(reader, "memory://doc", axes={}, roles=DatasetRoles())  # doctest: +SKIP
     """
     uri = str(uri)
-    meta = {AXES_KEY: axes_to_json(axes), ROLES_KEY: roles.model_dump_json()}
     if mode == "append":
-        stored = scan_lance(uri)
-        if dict(stored.axes) != dict(axes) or stored.roles != roles:
-            msg = f"cannot append to {uri}: its axes or roles differ from the data's"
-            raise DatasetError(msg)
-    schema = batches.schema.with_metadata({**(batches.schema.metadata or {}), **meta})
+        check_append(uri, axes, roles)
+    schema = with_spectral_metadata(batches.schema, axes, roles)
     reader = pa.RecordBatchReader.from_batches(
         schema, (b.replace_schema_metadata(schema.metadata) for b in batches)
     )
@@ -135,3 +131,23 @@ def write_lance_stream(
         transaction_properties=dict(properties) if properties else None,
     )
     return int(ds.version)
+
+
+def with_spectral_metadata(
+    schema: pa.Schema, axes: Mapping[str, SpectralAxis], roles: DatasetRoles
+) -> pa.Schema:
+    """``schema`` carrying ``axes`` and ``roles`` in its metadata, as every writer stores them.
+
+    >>> with_spectral_metadata(pa.schema([]), {}, DatasetRoles()).metadata[b"nirsframe.roles"][:1]
+    b'{'
+    """
+    meta = {AXES_KEY: axes_to_json(axes), ROLES_KEY: roles.model_dump_json()}
+    return schema.with_metadata({**(schema.metadata or {}), **meta})
+
+
+def check_append(uri: str, axes: Mapping[str, SpectralAxis], roles: DatasetRoles) -> None:
+    """A :class:`DatasetError` unless the Lance dataset at ``uri`` has these axes and roles."""
+    stored = scan_lance(uri)
+    if dict(stored.axes) != dict(axes) or stored.roles != roles:
+        msg = f"cannot append to {uri}: its axes or roles differ from the data's"
+        raise DatasetError(msg)

@@ -28,8 +28,22 @@ ALLOWED_MODULES = (
 )
 
 
+#: nirsframe estimators a pipeline names without a module (``pls`` and ``plsda`` have their own
+#: search paths); resolved from this table only, never from the name itself.
+NIRSFRAME_ESTIMATORS = {"opls": ("nirsframe.models.opls", "OPLS")}
+
+
 def resolve_estimator_class(path: str) -> type[Any]:
-    """The estimator class at ``path`` (``module.Class``) if its module is allow-listed."""
+    """The estimator class at ``path`` (``module.Class``) if its module is allow-listed, or a
+    name of :data:`NIRSFRAME_ESTIMATORS`.
+
+    >>> resolve_estimator_class("opls").__name__
+    'OPLS'
+    """
+    if path in NIRSFRAME_ESTIMATORS:
+        module, name = NIRSFRAME_ESTIMATORS[path]
+        found: type[Any] = getattr(importlib.import_module(module), name)
+        return found
     module, _, name = path.rpartition(".")
     if module not in ALLOWED_MODULES:
         close = difflib.get_close_matches(module, ALLOWED_MODULES, n=1)

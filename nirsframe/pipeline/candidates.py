@@ -92,9 +92,16 @@ class ModelChoice:
 
     @property
     def label(self) -> str:
-        """A readable form without the component count (reported in its own column)."""
+        """A readable form; a ``pls``/``plsda`` component count is reported in its own column.
+
+        >>> ModelChoice.of("opls", {"n_components": 1, "n_orthogonal": 3}).label
+        'opls(n_components=1, n_orthogonal=3)'
+        """
+        own_column = self.kind in ("pls", "plsda")
         inner = ", ".join(
-            f"{k}={v!r}" for k, v in sorted(self.params.items()) if k != "n_components"
+            f"{k}={v!r}"
+            for k, v in sorted(self.params.items())
+            if not (own_column and k == "n_components")
         )
         return f"{self.kind}({inner})" if inner else self.kind
 
@@ -212,17 +219,52 @@ def from_spec(variant: Variant) -> Candidate:
     model = models[0]
     if model.kind == "pls" and model.params.get("scale"):
         # PLS(scale=True) standardises each wavelength on the training rows (std with n - 1, as
-        # scikit-learn): a fitted autoscale step, learned per fold like any other.
-        steps.append(Step.of("autoscale", {"ddof": 1}))
+        # scikit-learn): a fitted autoscale step, learned per fold like any other. Scaling is
+        # column-wise, so scaling a concatenation of sources is scaling each source.
+        scaler = Step.of("autoscale", {"ddof": 1})
+        if sources and merge != "concat":
+            msg = f"variant {variant.index}: pls 'scale: true' after merge {merge!r} of sources"
+            raise SpecError(msg)
+        if sources:
+            sources = tuple((name, (*chain, scaler)) for name, chain in sources)
+        else:
+            steps.append(scaler)
         params = {k: v for k, v in model.params.items() if k != "scale"}
         model = ModelChoice.of("pls", params)
     return Candidate(tuple(steps), model, tuple(ys), sources, merge, tuple(filters), augmentation)
 
 
-def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | None:
-    """The base candidates and meta-model of a stacking variant (``None`` for other variants).
+@dataclass(frozen=True)
+class Stack:
+    """A nested stack used as one base of another (multi-level stacking).
 
-    A stack must be the variant's only step: its branches are complete pipelines.
+    It reads like a candidate in rankings: ``preprocessing`` names its bases, ``model`` is its
+    meta-model.
+
+    >>> inner = Stack((Candidate((), ModelChoice.of("pls")),) * 2, ModelChoice.of("pls"))
+    >>> inner.preprocessing
+    'stack(raw | pls, raw | pls)'
+    """
+
+    base: tuple[Candidate | Stack, ...]
+    meta: ModelChoice
+
+    @property
+    def model(self) -> ModelChoice:
+        """The meta-model."""
+        return self.meta
+
+    @property
+    def preprocessing(self) -> str:
+        """``stack(base | model, ...)``."""
+        return "stack(" + ", ".join(f"{b.preprocessing} | {b.model.label}" for b in self.base) + ")"
+
+
+def stack_from_spec(variant: Variant) -> tuple[list[Candidate | Stack], ModelChoice] | None:
+    """The bases and meta-model of a stacking variant (``None`` for other variants).
+
+    A stack must be the variant's only step: its branches are complete pipelines or nested
+    stacks (:class:`Stack`).
     """
     stacks = [s for s in variant.steps if isinstance(s, StackStep)]
     if not stacks:
@@ -230,17 +272,19 @@ def stack_from_spec(variant: Variant) -> tuple[list[Candidate], ModelChoice] | N
     if len(variant.steps) != 1:
         msg = f"variant {variant.index}: a 'stack' (branch + merge) must be the only step"
         raise SpecError(msg)
-    (step,) = stacks
-    bases = []
+    nested = _stack(stacks[0], variant)
+    return list(nested.base), nested.meta
+
+
+def _stack(step: StackStep, variant: Variant) -> Stack:
+    bases: list[Candidate | Stack] = []
     for branch in step.branches:
-        bases.append(
-            from_spec(
-                variant.__class__(
-                    variant.index, variant.pipeline.model_copy(update={"steps": branch})
-                )
-            )
-        )
-    return bases, ModelChoice.of(step.meta.model, step.meta.params)
+        if len(branch) == 1 and isinstance(branch[0], StackStep):
+            bases.append(_stack(branch[0], variant))
+            continue
+        sub = variant.pipeline.model_copy(update={"steps": branch})
+        bases.append(from_spec(variant.__class__(variant.index, sub)))
+    return Stack(tuple(bases), ModelChoice.of(step.meta.model, step.meta.params))
 
 
 def finetune_from_spec(variant: Variant) -> tuple[Candidate, FinetuneStep] | None:

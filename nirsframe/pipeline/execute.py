@@ -134,9 +134,14 @@ def _used_columns(dataset: SpectralDataset, variants: Sequence[Candidate]) -> li
     return cols
 
 
+def _has_nan(x: npt.NDArray[np.floating], block: int = 4096) -> bool:
+    """Whether ``x`` holds a NaN, by blocks of rows (no (N, P) mask in memory at once)."""
+    return any(bool(np.isnan(x[i : i + block]).any()) for i in range(0, x.shape[0], block))
+
+
 def _matrix(df: pl.DataFrame, column: str) -> npt.NDArray[np.floating]:
     x, _ = series_to_matrix(df[column])
-    if np.isnan(x).any():
+    if _has_nan(x):
         msg = f"spectra column {column!r} contains NaN or null rows; clean or drop them first"
         raise DatasetError(msg)
     return x
@@ -173,7 +178,7 @@ def execute(
         msg = f"target {target!r} has {df.height} usable rows; a search needs at least 3"
         raise DatasetError(msg)
     x, _ = series_to_matrix(df[dataset.spectra_column])
-    if np.isnan(x).any():
+    if _has_nan(x):
         bad = int(np.flatnonzero(np.isnan(x).any(axis=1))[0])
         msg = f"spectra contain NaN or null values (first at row {bad}); clean or drop them first"
         raise DatasetError(msg)
@@ -181,13 +186,17 @@ def execute(
     ids = df[roles.id].cast(pl.String).to_numpy() if roles.id else np.arange(df.height).astype(str)
     train, test = split_rows(df, roles.split, train_values=train_values, test_values=test_values)
     groups = df[group_column].to_numpy()[train] if group_column else None
+    # Without test rows the training spectra are all of x: no gathered copy (it would be the
+    # largest allocation of the search).
+    x_train = x if train.shape[0] == x.shape[0] else x[train]
     if rep is None:
         folds = np.asarray(
-            splitter.folds(train.shape[0], y=y[train, 0], x=x[train], groups=groups),
+            splitter.folds(train.shape[0], y=y[train, 0], x=x_train, groups=groups),
             dtype=np.int64,
         )
     else:
-        folds = sample_folds(splitter, df[rep].to_numpy()[train], x[train], y[train, 0], groups)
+        folds = sample_folds(splitter, df[rep].to_numpy()[train], x_train, y[train, 0], groups)
+    del x_train
     contexts = Contexts(train, folds)
     cache = SourceCaches(
         {

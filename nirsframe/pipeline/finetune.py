@@ -4,7 +4,7 @@ For each outer fold, every candidate parameter set is cross-validated on the fol
 rows only (inner folds); the best one is refit on those rows and predicts the fold's validation
 rows. The outer out-of-fold error is therefore an honest estimate of the *tuned* model: the
 validation rows never took part in choosing the parameters. The final model repeats the
-selection on all training rows.
+selection on all training rows (``extra["tuned_final"]``, with or without test rows).
 
 Search: ``grid`` (every combination of the listed values), ``random`` (``n_trials`` seeded draws
 from lists or ``{low, high, log, int}`` ranges) or ``optuna`` (TPE, needs the optional
@@ -228,22 +228,20 @@ def finetune(
         )
         oof[folds == k] = pred
         chosen.append({"fold": int(k), **params})
-    final_params: dict[str, Any] = {}
-    test_pred = np.empty(0)
-    if test.size:
-        final_params, test_pred = _select(
-            dataset,
-            base,
-            tuning,
-            target=target,
-            splitter=splitter,
-            fit_rows=train,
-            predict_rows=test,
-            ids=ids,
-            y=y,
-            classify=classify,
-            seed=tuning.seed,
-        )
+    # The final selection on all training rows: the parameters a recorded run refits with.
+    final_params, test_pred = _select(
+        dataset,
+        base,
+        tuning,
+        target=target,
+        splitter=splitter,
+        fit_rows=train,
+        predict_rows=test,
+        ids=ids,
+        y=y,
+        classify=classify,
+        seed=tuning.seed,
+    )
     label = f"{base.model.label} tuned ({tuning.search})"
     if classify:
         row: dict[str, Any] = {"accuracy_cv": 1.0 - _score(y[train], oof, classify=True)}

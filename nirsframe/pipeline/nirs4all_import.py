@@ -13,9 +13,11 @@ The supported subset maps onto nirsframe steps with :data:`OPERATOR_RULES`,
 :data:`Y_RULES`, :data:`SPLIT_RULES` and the model rules below. Parameters are renamed, and
 nirs4all defaults that differ from nirsframe's are written out so the imported step computes
 the same thing (``SavitzkyGolay`` smooths with ``polyorder=3`` by default, nirsframe's
-``savgol`` with 2). A ``branch`` becomes ``_or_`` over its sub-pipelines. Anything else --
-charts, ``merge``, augmentation, fine-tuning, unknown classes, or parameters without an
-equivalent -- is collected, and a single
+``savgol`` with 2). A ``branch`` becomes ``_or_`` over its sub-pipelines; a ``branch``
+followed by ``merge: features`` or ``merge: predictions`` (stacking, nested for multi-level
+stacking) and ``feature_augmentation`` keep nirs4all's form, which nirsframe reads. Anything
+else -- charts, other merges, sample augmentation, fine-tuning, unknown classes, or parameters
+without an equivalent -- is collected, and a single
 :class:`~nirsframe.exceptions.SpecError` lists every one with its place in the file and why.
 
 >>> spec = convert_nirs4all(
@@ -39,7 +41,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from nirsframe.exceptions import SpecError
 from nirsframe.models.sklearn_models import ALLOWED_MODULES
@@ -319,13 +321,10 @@ _TOP_IGNORED = frozenset({"description", "has_generators", "num_configurations",
 
 _KEYWORD_REASONS = {
     "branch": "a 'branch' needs a non-empty list (or mapping) of sub-pipelines",
-    "merge": "nirs4all's 'merge' (prediction selection, output_as...) has no direct equivalent; "
-    "write a nirsframe {stack: {branches: [...], meta: {...}}} step by hand",
+    "merge": "'merge' must follow a 'branch' step",
     "merge_sources": "multi-source merging is not supported yet",
     "merge_predictions": "prediction merging (stacking) is not supported yet",
     "source_branch": "per-source branches are not supported yet",
-    "feature_augmentation": "feature augmentation (preprocessings side by side) is not "
-    "supported yet; compare them as alternatives with '_or_'",
     "sample_augmentation": "sample augmentation is not supported yet",
     "concat_transform": "concatenated transforms are not supported yet",
     "finetune_params": "Optuna fine-tuning is not supported; sweep parameters with generators "
@@ -618,6 +617,8 @@ class _Converter:
             return self.class_step(path, params, loc, nested=nested)
         if set(node) == {"branch"}:
             return [self.branch(node["branch"], _join(loc, "branch"))]
+        if set(node) in ({"feature_augmentation"}, {"feature_augmentation", "action"}):
+            return [self.feature_augmentation(node, _join(loc, "feature_augmentation"))]
         for key in node:
             if key in _CHARTS or key.startswith("chart_") or key.endswith("_chart"):
                 msg = f"{key!r} draws a chart; nirsframe pipelines have no chart steps"
@@ -683,22 +684,76 @@ class _Converter:
         Each branch is one alternative (its name, in the mapping form, is dropped); several
         model steps at the end of a branch become an ``_or_`` over them, as at top level.
         """
+        return {"_or_": [_merge_models(*sub, self) for sub in self.sub_pipelines(raw, loc)]}
+
+    def sub_pipelines(self, raw: Any, loc: str) -> list[tuple[list[Any], list[str]]]:
+        """Each branch of a ``branch`` step converted: its steps and their places."""
         named = isinstance(raw, Mapping)
         branches = list(raw.items()) if named else list(enumerate(raw or []))
         if not isinstance(raw, Mapping | list) or not branches:
             raise _Unsupported(_KEYWORD_REASONS["branch"])
-        options: list[Any] = []
+        out = []
         for key, sub in branches:
             where = _join(loc, str(key)) if named else _join(loc, int(key))
-            steps: list[Any] = []
-            locs: list[str] = []
-            for i, item in enumerate(sub if isinstance(sub, list) else [sub]):
-                here = _join(where, i)
-                for step in self.step(item, here, nested=True):
-                    steps.append(step)
-                    locs.append(here)
-            options.append(_merge_models(steps, locs, self))
-        return {"_or_": options}
+            items = sub if isinstance(sub, list) else [sub]
+            locs = [_join(where, i) for i in range(len(items))]
+            out.append(self.sequence(items, locs, nested=True))
+        return out
+
+    def sequence(
+        self, raws: list[Any], locs: list[str], *, nested: bool = False
+    ) -> tuple[list[Any], list[str]]:
+        """The steps of a list of nirs4all steps (with the place of each): a ``branch``
+        followed by ``merge`` is kept as the pair nirsframe reads (feature merge or stack)."""
+        steps: list[Any] = []
+        where: list[str] = []
+        for i, raw in enumerate(raws):
+            if i and _is_merge(raw) and _is_branch(raws[i - 1]):
+                continue  # converted with its branch
+            nxt = raws[i + 1] if i + 1 < len(raws) else None
+            try:
+                if _is_branch(raw) and _is_merge(nxt):
+                    pair = self.merged(raw["branch"], nxt["merge"], locs[i], locs[i + 1])
+                else:
+                    pair = self._step(raw, locs[i], nested=nested)
+            except _Unsupported as exc:
+                self.issue(locs[i], str(exc))
+                pair = []
+            steps.extend(pair)
+            where.extend([locs[i]] * len(pair))
+        return steps, where
+
+    def merged(self, branch: Any, merge: Any, loc: str, merge_loc: str) -> list[Any]:
+        """``branch`` + ``merge: features | predictions`` as nirsframe reads the pair."""
+        if isinstance(merge, Mapping) and set(merge) == {"features"}:
+            merge = {"features": self.value(merge["features"])}
+        elif merge not in ("features", "predictions"):
+            msg = (
+                f"'merge': {merge!r}: nirs4all's model selection, aggregation and mixed merges "
+                "have no nirsframe equivalent; use 'features' or 'predictions' (stacking)"
+            )
+            self.issue(merge_loc, msg)
+            return []
+        subs = self.sub_pipelines(branch, _join(loc, "branch"))
+        if merge == "predictions":
+            for i, (steps, _) in enumerate(subs):
+                if sum(map(_is_model_step, steps)) > 1:
+                    msg = "a stacked branch with several models; give each model its own branch"
+                    self.issue(_join(_join(loc, "branch"), i), msg)
+        return [{"branch": [steps for steps, _ in subs]}, {"merge": merge}]
+
+    def feature_augmentation(self, node: Mapping[str, Any], loc: str) -> dict[str, Any]:
+        """``feature_augmentation`` (each operation a view, ``action`` kept) in nirsframe's
+        mapping form."""
+        ops = node["feature_augmentation"]
+        if not isinstance(ops, list) or not ops:
+            msg = (
+                "'feature_augmentation' needs a list of operations (a generator of view sets, "
+                f"with pick/size, is not supported); got {ops!r}"
+            )
+            raise _Unsupported(msg)
+        views = [self.step(op, _join(loc, i), nested=True) for i, op in enumerate(ops)]
+        return {"feature_augmentation": {"views": views, "action": node.get("action", "add")}}
 
     def generator(self, node: dict[str, Any], keys: list[str], loc: str) -> dict[str, Any]:
         if len(keys) != 1 or keys[0] not in _STEP_GENERATORS:
@@ -767,6 +822,14 @@ def _normalise_sweep(node: dict[str, Any]) -> dict[str, Any]:
             injected = {**op, "params": params}
             return injected if wrapper is None else {**base, wrapper: injected}
     return node
+
+
+def _is_branch(raw: Any) -> TypeGuard[Mapping[str, Any]]:
+    return isinstance(raw, Mapping) and set(raw) == {"branch"}
+
+
+def _is_merge(raw: Any) -> TypeGuard[Mapping[str, Any]]:
+    return isinstance(raw, Mapping) and set(raw) == {"merge"}
 
 
 def _is_model_step(step: Any) -> bool:
@@ -854,13 +917,7 @@ def convert_nirs4all(
         )
         raise SpecError(msg)
     conv = _Converter()
-    steps: list[Any] = []
-    locs: list[str] = []
-    for i, raw in enumerate(steps_raw):
-        loc = f"pipeline[{i}]"
-        for step in conv.step(raw, loc):
-            steps.append(step)
-            locs.append(loc)
+    steps, locs = conv.sequence(steps_raw, [f"pipeline[{i}]" for i in range(len(steps_raw))])
     if not conv.issues:
         steps = _merge_models(steps, locs, conv)
     if conv.issues:

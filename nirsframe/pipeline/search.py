@@ -18,6 +18,7 @@ import numpy as np
 from nirskern.pls import cv_from_crossproducts, pls_fit, pls_fit_crossproducts, pls_predict
 
 from nirsframe.exceptions import DatasetError, SpecError
+from nirsframe.pipeline import rowviews
 from nirsframe.pipeline.tree import FINAL, SourceCaches
 
 if TYPE_CHECKING:
@@ -220,6 +221,7 @@ def run_variants(
     out: list[CandidatePredictions] = []
     skipped: list[tuple[Candidate, str]] = []
     groups = list(group_variants(variants).items())
+    batched = _view_groups(cache, groups, y)
     for done, (key, members) in enumerate(groups):
         # Only the inputs of the groups still to run stay in memory.
         cache.retain([(k.steps, k.sources, k.merge) for k, _ in groups[done:]])
@@ -230,8 +232,11 @@ def run_variants(
             for v in members:
                 out.append(_sklearn_variant(cache, v, y))
             continue
-        node = cache.node(key.steps, key.sources, key.merge)
-        limit = _rank_limit(cache, node.axis.values.shape[0])
+        if key in batched:
+            width = batched[key][0]
+        else:
+            width = cache.node(key.steps, key.sources, key.merge).axis.values.shape[0]
+        limit = _rank_limit(cache, width)
         wanted = {v: n_components_of(v.model) for v in members}
         ok = {v: n for v, n in wanted.items() if n <= limit}
         for v, n in wanted.items():
@@ -239,11 +244,75 @@ def run_variants(
                 skipped.append((v, f"n_components={n} exceeds the rank limit {limit}"))
         if not ok:
             continue
-        oof, final = _pls_group(cache, key, y, max(ok.values()))
-        flags = _final_flags(cache, key, y)
+        if key in batched:
+            oof, final = batched.pop(key)[1:]
+            flags: dict[str, npt.NDArray[np.bool_]] = {}
+        else:
+            oof, final = _pls_group(cache, key, y, max(ok.values()))
+            flags = _final_flags(cache, key, y)
         for v, n in ok.items():
             out.append(CandidatePredictions(v, n, oof[n - 1], final[n - 1], flags))
     return out, skipped
+
+
+def _view_groups(
+    cache: SourceCaches, groups: list[tuple[GroupKey, list[Candidate]]], y: npt.NDArray[np.float64]
+) -> dict[GroupKey, tuple[int, npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
+    """``(width, oof, final)`` of the PLS groups fitted together as row-affine views of a shared
+    matrix (:mod:`nirsframe.pipeline.rowviews`), where that is cheaper than cross-products."""
+    plans: dict[GroupKey, tuple[rowviews.ViewPlan, int]] = {}
+    for key, members in groups:
+        plain = not (key.y_processing or key.filters or key.augmentation or key.sources)
+        if key.model_kind != "pls" or not plain or rowviews.MODE == "never":
+            continue
+        p = rowviews.plan(cache.primary, key.steps)
+        if p is None:
+            continue
+        limit = _rank_limit(cache, p.width)
+        counts = [n for n in (n_components_of(v.model) for v in members) if n <= limit]
+        if counts:
+            plans[key] = (p, max(counts))
+    by_prefix: dict[tuple[Step, ...], list[GroupKey]] = defaultdict(list)
+    for key, (p, _) in plans.items():
+        by_prefix[p.prefix].append(key)
+    n_contexts = len(cache.contexts.fold_ids) + 1
+    chosen = {}
+    for prefix, keys in by_prefix.items():
+        width = cache.primary.get(prefix).axis.values.shape[0]
+        a_max = max(plans[k][1] for k in keys)
+        ps = [plans[k][0] for k in keys]
+        if rowviews.MODE == "always" or rowviews.worthwhile(ps, a_max, n_contexts, width):
+            chosen.update({k: plans[k] for k in keys})
+    if not chosen:
+        return {}
+    # With test rows, the final model (whose test predictions are reported, and which a recorded
+    # run replays) is refit directly, as the per-context path does: its predictions then equal a
+    # refit of the chain to the last bits, not only to the ~1e-11 of a different summation order.
+    direct = cache.contexts.train.shape[0] < y.shape[0]
+    done = rowviews.run_views(cache.primary, chosen, y, final=not direct)
+    if done is None:
+        return {}
+    out = {}
+    others = [(k.steps, k.sources, k.merge) for k, _ in groups if k not in chosen]
+    pending = list(done)
+    for key, (oof, final) in done.items():
+        if final is None:
+            # Only the matrices of the refits still to come (and of the other groups) stay.
+            pending.remove(key)
+            cache.retain([*others, *((k.steps, k.sources, k.merge) for k in (key, *pending))])
+            final = _final_refit(cache, key, y, chosen[key][1])
+        out[key] = (chosen[key][0].width, oof, final)
+    return out
+
+
+def _final_refit(
+    cache: SourceCaches, key: GroupKey, y: npt.NDArray[np.float64], a_max: int
+) -> npt.NDArray[np.float64]:
+    """Predictions (A, n_all, T) of the final context's model, refit on its matrix."""
+    x = cache.node(key.steps, key.sources, key.merge).matrix(FINAL)
+    rows = cache.contexts.fit_rows(FINAL)
+    model = pls_fit(x[rows], y[rows], a_max)
+    return pls_predict(x, model.coef, model.x_mean, model.y_mean)
 
 
 def _final_flags(

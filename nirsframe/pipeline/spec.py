@@ -2,9 +2,11 @@
 
 A pipeline file (YAML or JSON) holds ``name``, ``target``, ``split``, ``steps`` and optionally
 ``variant_cap``. A step is ``{operator: {params}}`` (an entry of
-:data:`nirsframe.operators.REGISTRY`), ``{model: {pls | sklearn.module.Class: {params}}}``,
-``{y_processing: {autoscale | center | standard | minmax: {params}}}`` or a generator
-(see :mod:`nirsframe.pipeline.generators`). Every error is a :class:`SpecError` naming its place
+:data:`nirsframe.operators.REGISTRY`), ``{model: {name: {params}}}`` (``pls``, ``plsda``,
+``opls`` or an allow-listed scikit-learn class path),
+``{y_processing: {autoscale | center | standard | minmax: {params}}}``, a generator
+(see :mod:`nirsframe.pipeline.generators`) or one of nirs4all's keywords (``branch`` with
+``merge``, ``feature_augmentation``, ...). Every error is a :class:`SpecError` naming its place
 in the file (``steps[0]._or_[2].detrend.order``) and, for names, the closest valid one.
 
 >>> spec = load_pipeline('''
@@ -47,6 +49,7 @@ from pydantic import (
 )
 
 from nirsframe.exceptions import NirsframeError, SpecError
+from nirsframe.models.opls import OplsParams
 from nirsframe.models.pls import PlsParams
 from nirsframe.models.plsda import PlsdaParams
 from nirsframe.models.sklearn_models import ALLOWED_MODULES, resolve_estimator_class
@@ -147,7 +150,7 @@ Y_PROCESSORS: dict[str, type[Params]] = {
     "minmax": MinMaxParams,
 }
 #: Built-in models (besides allow-listed scikit-learn class paths).
-MODELS: dict[str, type[Params]] = {"pls": PlsParams, "plsda": PlsdaParams}
+MODELS: dict[str, type[Params]] = {"pls": PlsParams, "plsda": PlsdaParams, "opls": OplsParams}
 
 
 # -- validation helpers ---------------------------------------------------------------------------
@@ -334,13 +337,15 @@ class GeneratorStep(_StepBase):
 class StackStep(_StepBase):
     """``{stack: {branches: [[steps..., model], ...], meta: {name: {params}}}}``: stacking.
 
-    nirs4all's ``branch: [...]`` followed by ``merge: {predictions: {model: ...}}`` is read as
-    this step. Each branch is a complete pipeline ending with its model; the meta-model learns
-    from their out-of-fold predictions (nested cross-validation, see
+    nirs4all's ``branch: [...]`` followed by ``merge: {predictions: {model: ...}}`` (or by
+    ``merge: predictions`` and a ``model`` step) is read as this step. Each branch is a complete
+    pipeline ending with its model, or a nested stack; the meta-model learns from their
+    out-of-fold predictions (nested cross-validation at every level, see
     :mod:`nirsframe.pipeline.stacking`).
     """
 
-    branches: list[list[OperatorStep | ModelStep | YProcessingStep | GeneratorStep]]
+    #: A branch is a chain ending with its model, or one nested stack (multi-level stacking).
+    branches: list[list[OperatorStep | ModelStep | YProcessingStep | GeneratorStep | StackStep]]
     meta: ModelStep
 
     def to_raw(self) -> dict[str, Any]:
@@ -666,10 +671,12 @@ def _parse_stack(raw: Any, loc: str, cap: int) -> StackStep:
     parsed: list[list[Any]] = []
     for i, branch in enumerate(branches):
         where = join_loc(loc, f"branches[{i}]")
-        seq = branch if isinstance(branch, list) else [branch]
+        seq = rewrite_branches(branch if isinstance(branch, list) else [branch], where)
         steps = [parse_step(st, join_loc(where, j), cap=cap) for j, st in enumerate(seq)]
-        if not steps or not isinstance(steps[-1], ModelStep):
-            raise _fail(where, "each stacked branch must end with a 'model' step")
+        nested = len(steps) == 1 and isinstance(steps[0], StackStep)
+        if not nested and (not steps or not isinstance(steps[-1], ModelStep)):
+            msg = "each stacked branch must end with a 'model' step or be one nested stack"
+            raise _fail(where, msg)
         parsed.append(steps)
     if "meta" not in body:
         raise _fail(loc, "missing 'meta': the meta-model, e.g. {sklearn.linear_model.Ridge: {}}")
@@ -730,26 +737,132 @@ def _parse_sources(raw: Any, loc: str, cap: int) -> SourcesStep:
     return SourcesStep(branches=parsed, views=parsed_views, merge=merge)
 
 
-def _feature_augmentation(raw: Any, loc: str) -> dict[str, Any]:
-    """``feature_augmentation`` as a ``sources`` step over the primary spectra column.
+#: ``feature_augmentation`` actions (nirs4all's names and meanings).
+FEATURE_ACTIONS = ("add", "replace", "extend")
 
-    ``action: add`` (default) keeps the untransformed spectra as one view; ``replace`` uses the
-    listed chains only. Every view is concatenated into the model input.
+
+def _is_preprocessing(raw: Any) -> bool:
+    """Whether a raw step only transforms spectra: an operator, or ``_or_``/``_chain_`` of such.
+
+    >>> _is_preprocessing({"snv": {}}), _is_preprocessing({"model": {"pls": {}}})
+    (True, False)
     """
-    if isinstance(raw, list):
-        raw = {"views": raw}
-    if not isinstance(raw, Mapping) or "views" not in raw:
-        raise _fail(
-            loc, f"expects a list of chains or {{views: [...], action: add|replace}}; got {raw!r}"
-        )
-    action = raw.get("action", "add")
-    unknown = sorted(set(raw) - {"views", "action"})
-    if unknown or action not in ("add", "replace"):
-        msg = f"'action' must be 'add' or 'replace' (and no other key); got {dict(raw)!r}"
+    if not isinstance(raw, Mapping) or not raw:
+        return False
+    for key in _STEP_GENERATORS:
+        if key in raw:
+            options = raw[key]
+            return isinstance(options, list) and all(
+                all(map(_is_preprocessing, o)) if isinstance(o, list) else _is_preprocessing(o)
+                for o in options
+            )
+    name = next(iter(raw))
+    return len(raw) == 1 and name in REGISTRY and REGISTRY[name].kind != "augmentation"
+
+
+def _is_views(raw: Any) -> bool:
+    """Whether a raw step is a ``sources`` step of views only (concatenated)."""
+    if not isinstance(raw, Mapping) or set(raw) != {"sources"}:
+        return False
+    body = raw["sources"]
+    return (
+        isinstance(body, Mapping)
+        and set(body) <= {"views", "merge"}
+        and isinstance(body.get("views"), list)
+        and body.get("merge", "concat") == "concat"
+    )
+
+
+def _take_views(out: list[Any]) -> list[list[Any]]:
+    """The views a feature augmentation or feature merge builds on, taken off the end of ``out``:
+    those of a views step, else the trailing run of preprocessing steps (``[[]]``: raw).
+
+    >>> out = [{"y_processing": {"center": {}}}, {"snv": {}}]
+    >>> _take_views(out), out
+    ([[{'snv': {}}]], [{'y_processing': {'center': {}}}])
+    """
+    if out and _is_views(out[-1]):
+        return [_as_list(v) for v in out.pop()["sources"]["views"]]
+    start = len(out)
+    while start > 0 and _is_preprocessing(out[start - 1]):
+        start -= 1
+    chain = out[start:]
+    del out[start:]
+    return [chain]
+
+
+def _unique(views: list[list[Any]]) -> list[list[Any]]:
+    seen: set[str] = set()
+    out = []
+    for view in views:
+        key = json.dumps(view, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.append(view)
+    return out
+
+
+def _feature_augmentation(
+    raw: Any, action: Any, loc: str, before: list[list[Any]]
+) -> dict[str, Any]:
+    """``feature_augmentation`` as a ``sources`` step of views of the primary spectra column.
+
+    ``before`` holds the current views ``V`` (the preceding chain, raw when none, or the views
+    of a preceding augmentation); the step lists chains ``C``. As in nirs4all: ``add``
+    (default) keeps ``V`` and chains every ``C`` after every ``V`` (n + n·m views); ``replace``
+    keeps the chained views only (n·m); ``extend`` keeps ``V`` and chains every ``C`` after the
+    first view only, skipping duplicates (n + m). The views are concatenated for the model.
+
+    >>> _feature_augmentation([{"snv": {}}], "extend", "s", [[], [{"msc": {}}]])["sources"]
+    {'views': [[], [{'msc': {}}], [{'snv': {}}]], 'merge': 'concat'}
+    """
+    if isinstance(raw, Mapping) and "views" in raw:
+        unknown = sorted(set(raw) - {"views", "action"})
+        if unknown or (action is not None and "action" in raw):
+            msg = f"unknown key {unknown[0]!r}" if unknown else "'action' is given twice"
+            raise _fail(loc, f"{msg}; expected {{views: [...], action: add|replace|extend}}")
+        raw, action = raw["views"], raw.get("action")
+    if not isinstance(raw, list) or not raw:
+        msg = f"expects a non-empty list of chains or {{views: [...], action: ...}}; got {raw!r}"
         raise _fail(loc, msg)
-    views = [v if isinstance(v, list) else [v] for v in raw["views"]]
-    if action == "add":
-        views = [[], *views]
+    action = "add" if action is None else action
+    if action not in FEATURE_ACTIONS:
+        msg = f"'action' must be one of {', '.join(FEATURE_ACTIONS)}; got {action!r}"
+        raise _fail(loc, msg)
+    chains = [c if isinstance(c, list) else [c] for c in raw]
+    if action == "extend":
+        views = _unique([*before, *([*before[0], *c] for c in chains)])
+    else:
+        chained = [[*v, *c] for v in before for c in chains]
+        views = chained if action == "replace" else [*before, *chained]
+    return {"sources": {"views": views, "merge": "concat"}}
+
+
+def _merge_features(
+    branches: list[list[Any]], merge: Any, loc: str, before: list[list[Any]]
+) -> dict[str, Any]:
+    """``branch`` + ``merge: features``: each branch's preprocessed spectra, concatenated.
+
+    Branches run after the current views (``before``, see :func:`_take_views`);
+    ``merge: {features: [0, 2]}`` keeps the listed branches only.
+    """
+    chosen = merge["features"] if isinstance(merge, Mapping) else "all"
+    if chosen != "all":
+        if not isinstance(chosen, list) or not all(
+            isinstance(i, int) and 0 <= i < len(branches) for i in chosen
+        ):
+            msg = f"'features' must be 'all' or a list of branch indices < {len(branches)}"
+            raise _fail(loc, f"{msg}; got {chosen!r}")
+        branches = [branches[i] for i in chosen]
+    for i, branch in enumerate(branches):
+        if not all(map(_is_preprocessing, branch)):
+            msg = (
+                f"branch {i} holds a non-preprocessing step; 'merge: features' concatenates "
+                "preprocessed spectra (end branches with models and use 'merge: predictions' "
+                "to stack them)"
+            )
+            raise _fail(loc, msg)
+    views = [[*v, *b] for v in before for b in branches]
     return {"sources": {"views": views, "merge": "concat"}}
 
 
@@ -788,9 +901,49 @@ def _separation(steps: list[Any]) -> tuple[list[Any], str | None]:
     return rest, column
 
 
-def rewrite_branches(steps: list[Any]) -> list[Any]:
-    """nirs4all's ``branch`` forms in nirsframe's terms: ``branch`` + ``merge: predictions`` is a
-    ``stack`` step; a ``branch`` alone is ``_or_`` over its sub-pipelines (duplication).
+_MERGE_FORMS = (
+    "'merge: features' (concatenate the branches' spectra), 'merge: predictions' followed by "
+    "a 'model' step or 'merge: {predictions: {model: {...}}}' (stacking)"
+)
+
+
+def _merge_step(
+    branches: list[list[Any]], rest: list[Any], out: list[Any], loc: str
+) -> tuple[dict[str, Any], int]:
+    """The step a ``branch`` + ``merge`` pair becomes, and how many raw steps it used.
+
+    ``rest`` starts at the ``merge`` step; preprocessing steps just before the branch (taken
+    off ``out``) run first in every branch.
+    """
+    merge = rest[0]["merge"]
+    where = join_loc(loc, "merge")
+    if merge == "features" or (isinstance(merge, Mapping) and set(merge) == {"features"}):
+        return _merge_features(branches, merge, where, _take_views(out)), 2
+    if merge == "predictions":
+        nxt = rest[1] if len(rest) > 1 else None
+        if not (isinstance(nxt, Mapping) and set(nxt) == {"model"}):
+            msg = (
+                "'merge: predictions' must be followed by the meta-model's 'model' step; "
+                f"got {nxt!r}"
+            )
+            raise _fail(where, msg)
+        meta, used = nxt["model"], 3
+    elif isinstance(merge, Mapping) and set(merge) == {"predictions"}:
+        meta, used = merge["predictions"], 2
+        if isinstance(meta, Mapping) and set(meta) == {"model"}:
+            meta = meta["model"]
+    else:
+        raise _fail(where, f"supported forms are {_MERGE_FORMS}; got {merge!r}")
+    prefix = [] if out and _is_views(out[-1]) else _take_views(out)[0]
+    return {"stack": {"branches": [[*prefix, *b] for b in branches], "meta": meta}}, used
+
+
+def rewrite_branches(steps: list[Any], loc: str = "steps") -> list[Any]:
+    """nirs4all's ``branch`` and ``feature_augmentation`` forms in nirsframe's terms.
+
+    ``branch`` + ``merge: predictions`` is a ``stack`` step, ``branch`` + ``merge: features``
+    and ``feature_augmentation`` are ``sources`` views, a ``branch`` alone is ``_or_`` over
+    its sub-pipelines (duplication). Operator steps after views run on every view.
 
     >>> rewrite_branches([{"branch": [[{"snv": {}}], [{"msc": {}}]]}])
     [{'_or_': [[{'snv': {}}], [{'msc': {}}]]}]
@@ -799,10 +952,10 @@ def rewrite_branches(steps: list[Any]) -> list[Any]:
     i = 0
     while i < len(steps):
         step = steps[i]
-        loc = join_loc("steps", i)
+        here = join_loc(loc, i)
+        keys = set(step) if isinstance(step, Mapping) else set()
         if (
-            isinstance(step, Mapping)
-            and set(step) == {"branch"}
+            keys == {"branch"}
             and isinstance(step["branch"], Mapping)
             and set(step["branch"]) == {"by_source"}
         ):
@@ -812,39 +965,38 @@ def rewrite_branches(steps: list[Any]) -> list[Any]:
                 merge = nxt["merge_sources"]
                 i += 1
             out.append({"sources": {"branches": step["branch"]["by_source"], "merge": merge}})
-            i += 1
-            continue
-        if isinstance(step, Mapping) and set(step) == {"feature_augmentation"}:
+        elif keys in ({"feature_augmentation"}, {"feature_augmentation", "action"}):
+            where = join_loc(here, "feature_augmentation")
+            before = _take_views(out)
             out.append(
                 _feature_augmentation(
-                    step["feature_augmentation"], join_loc(loc, "feature_augmentation")
+                    step["feature_augmentation"], step.get("action"), where, before
                 )
             )
-            i += 1
-            continue
-        if isinstance(step, Mapping) and set(step) == {"branch"}:
-            branches = _branches_as_lists(step["branch"], join_loc(loc, "branch"))
+        elif keys == {"branch"}:
+            branches = _branches_as_lists(step["branch"], join_loc(here, "branch"))
             nxt = steps[i + 1] if i + 1 < len(steps) else None
             if isinstance(nxt, Mapping) and set(nxt) == {"merge"}:
-                merge = nxt["merge"]
-                where = join_loc(join_loc("steps", i + 1), "merge")
-                if not (isinstance(merge, Mapping) and set(merge) == {"predictions"}):
-                    msg = (
-                        "only 'merge: {predictions: {model: {...}}}' (stacking) is supported; "
-                        f"got {merge!r}"
-                    )
-                    raise _fail(where, msg)
-                meta = merge["predictions"]
-                if isinstance(meta, Mapping) and set(meta) == {"model"}:
-                    meta = meta["model"]
-                out.append({"stack": {"branches": branches, "meta": meta}})
-                i += 2
+                merged, used = _merge_step(branches, steps[i + 1 :], out, join_loc(loc, i + 1))
+                out.append(merged)
+                i += used
                 continue
             out.append({"_or_": branches})
+        elif out and _is_views(out[-1]) and len(keys) == 1 and next(iter(keys)) in REGISTRY:
+            # an operator after views transforms every view (as nirs4all does every processing)
+            views = out[-1]["sources"]["views"]
+            out[-1] = {
+                "sources": {"views": [[*_as_list(v), step] for v in views], "merge": "concat"}
+            }
         else:
             out.append(step)
         i += 1
     return out
+
+
+def _as_list(view: Any) -> list[Any]:
+    """A view written as one step or a chain, as a chain."""
+    return view if isinstance(view, list) else [view]
 
 
 def parse_step(raw: Any, loc: str = "steps[0]", *, cap: int = DEFAULT_VARIANT_CAP) -> Step:
@@ -1164,7 +1316,7 @@ def canonical_json(spec: Pipeline | Mapping[str, Any] | str | os.PathLike[str]) 
     becomes ``0.0``; defaults (``variant_cap``) are written out so omitting them changes nothing.
 
     >>> canonical_json({"target": "y", "name": "p", "steps": [{"snv": {}}]})
-    '{"name":"p","split":null,"steps":[{"snv":{}}],"target":"y","variant_cap":10000}'
+    '{"name":"p","separate_by":null,"split":null,"steps":[{"snv":{}}],"target":"y","variant_cap":10000}'
     """
     pipeline = load_pipeline(spec)
     data = _normalise(pipeline.model_dump(mode="json"))

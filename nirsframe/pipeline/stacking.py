@@ -8,7 +8,11 @@ The meta-model never sees an in-sample prediction. For each outer fold ``k``:
 2. the base candidates, refit on all of fold ``k``'s training rows, predict its validation rows:
    those predictions are the meta-model's inputs for the outer out-of-fold prediction.
 
-The final model repeats this once on all training rows and scores the test rows.
+The final model repeats this once on all training rows and scores the test rows. A base may be
+a nested :class:`~nirsframe.pipeline.candidates.Stack` (multi-level stacking): its inner
+out-of-fold predictions are those of :func:`stack` run on the fold's training rows alone (its own
+nested CV), and its predictions of the fold's validation rows come from its meta-model trained on
+those rows, so no level ever sees a validation row.
 
 >>> stack  # doctest: +ELLIPSIS
 <function stack at ...>
@@ -24,6 +28,7 @@ import polars as pl
 
 from nirsframe.exceptions import DatasetError, SpecError
 from nirsframe.models.sklearn_models import build_estimator
+from nirsframe.pipeline.candidates import Stack
 from nirsframe.pipeline.execute import execute, split_rows
 from nirsframe.pipeline.result import SearchResult, scores
 
@@ -50,7 +55,7 @@ class StackResult:
 
 def inner_and_outer(
     dataset: SpectralDataset,
-    base: Sequence[Candidate],
+    base: Sequence[Candidate | Stack],
     *,
     target: str,
     splitter: Any,
@@ -68,32 +73,43 @@ def inner_and_outer(
     frame = dataset.frame.with_columns(pl.Series(_SPLIT, label.astype(str)))
     roles = dataset.roles.model_copy(update={"split": _SPLIT})
     sub = dataset.with_frame(frame, roles=roles)
-    res = execute(
-        sub, base, target=target, splitter=splitter, train_values=("train",), test_values=("test",)
-    )
-    if len(res.variants) != len(base):
-        reasons = "; ".join(r for _, r in res.skipped)
-        msg = f"a base model of the stack could not run: {reasons}"
-        raise DatasetError(msg)
     column = {c: b for b, c in enumerate(base)}
     order = {str(i): n for n, i in enumerate(ids[fit_rows])}
-    inner = np.full((fit_rows.size, len(base)), np.nan)
-    for vid, cand in res.variants.items():
-        part = res.oof.filter(pl.col("variant") == vid)
-        rows = [order[s] for s in part["sample_id"].to_list()]
-        inner[rows, column[cand]] = part["y_pred"].to_numpy()
     order_p = {str(i): n for n, i in enumerate(ids[predict_rows])}
+    inner = np.full((fit_rows.size, len(base)), np.nan)
     outer = np.full((predict_rows.size, len(base)), np.nan)
-    for vid, cand in res.variants.items():
-        part = res.test_predictions.filter(pl.col("variant") == vid)
-        rows = [order_p[s] for s in part["sample_id"].to_list()]
-        outer[rows, column[cand]] = part["y_pred"].to_numpy()
+    for cand, oof, test in _base_predictions(sub, base, target=target, splitter=splitter):
+        inner[[order[s] for s in oof["sample_id"].to_list()], column[cand]] = oof["y_pred"]
+        outer[[order_p[s] for s in test["sample_id"].to_list()], column[cand]] = test["y_pred"]
     return inner, outer
+
+
+def _base_predictions(
+    sub: SpectralDataset, base: Sequence[Candidate | Stack], *, target: str, splitter: Any
+) -> list[tuple[Candidate | Stack, pl.DataFrame, pl.DataFrame]]:
+    """Each base's OOF predictions on the ``train`` rows of ``sub`` and its refit predictions of
+    the ``test`` rows (``sample_id``, ``y_pred`` frames); nested stacks run :func:`stack`."""
+    split: dict[str, Any] = {"train_values": ("train",), "test_values": ("test",)}
+    chains = [b for b in base if not isinstance(b, Stack)]
+    out: list[tuple[Candidate | Stack, pl.DataFrame, pl.DataFrame]] = []
+    if chains:
+        res = execute(sub, chains, target=target, splitter=splitter, **split)
+        if len(res.variants) != len(chains):
+            reasons = "; ".join(r for _, r in res.skipped)
+            msg = f"a base model of the stack could not run: {reasons}"
+            raise DatasetError(msg)
+        for vid, cand in res.variants.items():
+            on = pl.col("variant") == vid
+            out.append((cand, res.oof.filter(on), res.test_predictions.filter(on)))
+    for nested in (b for b in base if isinstance(b, Stack)):
+        got = stack(sub, nested.base, nested.meta, target=target, splitter=splitter, **split)
+        out.append((nested, got.oof, got.test))
+    return out
 
 
 def stack(
     dataset: SpectralDataset,
-    base: Sequence[Candidate],
+    base: Sequence[Candidate | Stack],
     meta: ModelChoice,
     *,
     target: str,
@@ -103,7 +119,8 @@ def stack(
 ) -> StackResult:
     """Cross-validate a stack of ``base`` candidates under a ``meta`` model (nested CV).
 
-    Each base candidate must be concrete (one model, one component count).
+    Each base candidate must be concrete (one model, one component count); a base may be a
+    nested :class:`~nirsframe.pipeline.candidates.Stack`.
     """
     if len(base) < 2:
         msg = f"stacking needs at least two base pipelines; got {len(base)}"
@@ -170,7 +187,7 @@ def stack(
 
 
 def as_search_result(
-    res: StackResult, name: str, target: str, base: Sequence[Candidate], meta: ModelChoice
+    res: StackResult, name: str, target: str, base: Sequence[Candidate | Stack], meta: ModelChoice
 ) -> SearchResult:
     """The stack (variant 0) and its bases (1..B) in the ranking form of a search."""
     rows, oof_parts, test_parts = [], [], []
@@ -232,6 +249,7 @@ def as_search_result(
         ranking=ranking,
         oof=pl.concat(oof_parts, how="vertical_relaxed"),
         test_predictions=pl.concat(test_parts, how="vertical_relaxed") if test_parts else empty,
-        variants={i + 1: c for i, c in enumerate(base)},
+        # nested stacks have no single chain: their rows are ranked, not kept as candidates
+        variants={i + 1: c for i, c in enumerate(base) if not isinstance(c, Stack)},
         extra={"stack": True, **res.metrics},
     )

@@ -164,12 +164,11 @@ class PrefixCache:
 
     def _apply(self, parent: NodeValue, step: Step) -> NodeValue:
         probe = step.build(parent.axis)
-        axis = probe.output_axis(parent.axis)
         self.applications[step.op] += 1
         if probe.kind == "stateless" and parent.shared is not None:
-            return NodeValue(axis, shared=probe.transform(parent.shared))
+            return NodeValue(probe.output_axis(parent.axis), shared=probe.transform(parent.shared))
         contexts = [*self.contexts.fold_ids, FINAL]
-        value = NodeValue(axis, parent=parent)
+        value = NodeValue(parent.axis, parent=parent)
         for ctx in contexts:
             op = step.build(parent.axis)
             if op.kind == "stateless":
@@ -179,6 +178,9 @@ class PrefixCache:
                 y = self.y[rows] if self.y is not None else None
                 op.fit(parent.matrix(ctx)[rows], y)
             value.fitted[ctx] = op
+        # A selection's output axis is what it learned: the final context's (each fold's
+        # model sees the points its own fold selected).
+        value.axis = value.fitted[FINAL].output_axis(parent.axis)
         return value
 
 

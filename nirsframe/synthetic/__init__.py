@@ -110,6 +110,8 @@ def generate(
     batch_rows: int | None = None,
     threads: int = 1,
     progress: Callable[[int], None] | None = None,
+    engine: Literal["local", "ray"] = "local",
+    ray_address: str | None = None,
 ) -> SpectralDataset:
     """Synthetic NIR spectra of ``n_samples`` physical samples (``x repetitions`` rows).
 
@@ -156,7 +158,13 @@ def generate(
     threads
         Blocks generated in parallel.
     progress
-        Called with the number of rows of every batch produced.
+        Called with the number of rows of every batch produced (local engine).
+    engine
+        ``"local"`` streams from this process; ``"ray"`` makes and writes the blocks in Ray
+        tasks (``nirsframe[ray]``, needs ``lance_uri``) and commits once: the same rows, order,
+        schema and transaction properties, bit for bit (:mod:`nirsframe.engine.generate`).
+    ray_address
+        Ray cluster address when Ray is not initialised yet (``"auto"``, ``"ray://..."``).
 
     Returns
     -------
@@ -192,6 +200,9 @@ def generate(
         params["components"] = components
     if instruments is not None:
         params["instruments"] = tuple(instruments)
+    if engine not in ("local", "ray"):
+        msg = f"'engine' must be 'local' or 'ray'; got {engine!r}"
+        raise InvalidParameterError(msg)
     plan, reader = generate_batches(
         n_samples,
         validate_params(GeneratorConfig, params, "generate"),
@@ -206,15 +217,35 @@ def generate(
             mode = "create"  # same result, without Lance's "no existing dataset" warning
 
         props = {"nirsframe.synthetic": plan.config.model_dump_json(), "n_samples": str(n_samples)}
-        version = write_lance_stream(
-            reader,
-            lance_uri,
-            axes=plan.axes,
-            roles=plan.roles,
-            mode=mode,
-            commit_message=f"generate {n_samples} samples (seed {plan.config.seed})",
-            properties=props,
-        )
+        message = f"generate {n_samples} samples (seed {plan.config.seed})"
+        if engine == "ray":
+            from nirsframe.engine.generate import (
+                blocks_per_task,
+                prepare_generate,
+                run_generate_ray,
+            )
+            from nirsframe.engine.ray import import_ray
+
+            import_ray()  # fail fast, naming the extra
+            job = prepare_generate(
+                plan, n_samples, str(lance_uri), mode=mode, properties=props,
+                commit_message=message,
+            )  # fmt: skip
+            version = run_generate_ray(
+                job,
+                blocks_per_task=blocks_per_task(plan, job.file_bytes),
+                ray_address=ray_address,
+            )
+        else:
+            version = write_lance_stream(
+                reader, lance_uri, axes=plan.axes, roles=plan.roles, mode=mode,
+                commit_message=message, properties=props,
+            )  # fmt: skip
         return scan_lance(lance_uri, version=version)
+    if engine == "ray":
+        from nirsframe.engine.route import EngineRoutingError
+
+        msg = "generate(engine='ray') writes to Lance: pass lance_uri='data.lance'"
+        raise EngineRoutingError(msg)
     frame = pl.DataFrame(pl.from_arrow(reader.read_all()))
     return SpectralDataset(frame.lazy(), plan.axes, plan.roles)

@@ -5,6 +5,7 @@
 
 from nirsframe.workspace.bundle import export_bundle, import_bundle, read_bundle
 from nirsframe.workspace.chain import ChainStep, FittedChain, load_chain, save_chain
+from nirsframe.workspace.graph import FittedGraph, UnseenGroupError
 from nirsframe.workspace.hashing import dataset_hash, spec_hash
 from nirsframe.workspace.store import DatasetRef, Lineage, RunRecord, Workspace
 
@@ -12,8 +13,10 @@ __all__ = [
     "ChainStep",
     "DatasetRef",
     "FittedChain",
+    "FittedGraph",
     "Lineage",
     "RunRecord",
+    "UnseenGroupError",
     "Workspace",
     "dataset_hash",
     "export_bundle",

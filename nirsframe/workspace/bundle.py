@@ -3,11 +3,13 @@
 A bundle is one zip file in a canonical form (members stored uncompressed, fixed timestamps,
 fixed order; written by :func:`_zip_bytes`), with these members:
 
-- ``manifest.json``: ``format_version`` (1), code version, run record, lineage, and the SHA-256
-  of every other member;
+- ``manifest.json``: ``format_version`` (1 for a chain, 2 for a graph), code version, run
+  record, lineage, and the SHA-256 of every other member;
 - ``manifest.sig`` (when signed): HMAC-SHA256 or Ed25519 signature of the manifest bytes;
 - ``spec.json``: the canonical pipeline spec;
-- ``chain.json`` and ``arrays/NN_<name>.npy``: the fitted chain (see :mod:`.chain`).
+- version 1: ``chain.json`` and ``arrays/NN_<name>.npy``: the fitted chain (see :mod:`.chain`);
+- version 2: ``graph.json`` and ``nodes/NNN/...`` (each a chain's members): the fitted graph of
+  a stacked, tuned, separated, multi-source or target-processed run (see :mod:`.graph`).
 
 Reading checks, in order and before parsing anything else: the zip structure, the member names
 (no unknown, duplicate or path-like names), that the file is byte-for-byte the canonical encoding
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nirsframe.exceptions import BundleError, InvalidParameterError, WorkspaceError
 from nirsframe.workspace.chain import FittedChain
+from nirsframe.workspace.graph import FittedGraph
 from nirsframe.workspace.store import DatasetRef, RunRecord, Workspace, _code_version
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLE_FORMAT_VERSION",
+    "GRAPH_BUNDLE_FORMAT_VERSION",
     "KEY_ENV_VAR",
     "Bundle",
     "export_bundle",
@@ -50,17 +54,23 @@ __all__ = [
 ]
 
 BUNDLE_FORMAT_VERSION = 1
+#: The bundle format of a fitted graph (version 1 holds exactly one chain).
+GRAPH_BUNDLE_FORMAT_VERSION = 2
 KEY_ENV_VAR = "NIRSFRAME_BUNDLE_KEY"
 KeyType = Literal["hmac", "ed25519"]
 KeyLike = bytes | str | os.PathLike[str]
 _ALGORITHMS: dict[str, str] = {"hmac": "hmac-sha256", "ed25519": "ed25519"}
+_CHAIN_MEMBER = r"(chain\.json|arrays/[0-9]{2}_[A-Za-z_][A-Za-z0-9_]{0,63}\.npy)"
 _MEMBER = re.compile(
-    r"^(manifest\.json|manifest\.sig|spec\.json|chain\.json|arrays/[0-9]{2}_[A-Za-z_][A-Za-z0-9_]{0,63}\.npy)$"
+    rf"^(manifest\.json|manifest\.sig|spec\.json|graph\.json|{_CHAIN_MEMBER}|nodes/[0-9]{{3}}/{_CHAIN_MEMBER})$"
 )
 _MAX_BYTES = 1 << 31  # stored zip without zip64: every offset must fit in 32 bits
 _MIN_HMAC_KEY = 16
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, the zip epoch: bundles are reproducible
 _EXTERNAL_ATTR = 0o100644 << 16
+
+
+_NOT_MODEL = ("manifest.json", "manifest.sig", "spec.json")
 
 
 def _order(names: list[str]) -> list[str]:
@@ -223,11 +233,11 @@ def _verify(manifest: bytes, signature: bytes, material: bytes, key_type: str) -
 # -- reading --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Bundle:
-    """A verified bundle: its manifest, canonical spec JSON and fitted chain."""
+    """A verified bundle: its manifest, canonical spec JSON and fitted chain (or graph)."""
 
     manifest: Mapping[str, Any]
     spec_json: str
-    chain: FittedChain
+    chain: FittedChain | FittedGraph
     signed: bool
 
     @property
@@ -349,11 +359,9 @@ def load_bundle_bytes(
         msg = "manifest.json must be a JSON object"
         raise BundleError(msg)
     version = manifest.get("format_version")
-    if type(version) is not int or version != BUNDLE_FORMAT_VERSION:
-        msg = (
-            f"unsupported bundle format_version {version!r}; "
-            f"this reader reads {BUNDLE_FORMAT_VERSION}"
-        )
+    versions = (BUNDLE_FORMAT_VERSION, GRAPH_BUNDLE_FORMAT_VERSION)
+    if type(version) is not int or version not in versions:
+        msg = f"unsupported bundle format_version {version!r}; this reader reads {list(versions)}"
         raise BundleError(msg)
     listed = manifest.get("members")
     if not isinstance(listed, dict):
@@ -375,11 +383,23 @@ def load_bundle_bytes(
         if not isinstance(manifest.get(k), dict):
             msg = f"manifest.json {k!r} must be an object"
             raise BundleError(msg)
+    model_members = {k: v for k, v in members.items() if k not in _NOT_MODEL}
     try:
         spec_json = members["spec.json"].decode("utf-8")
-        chain = FittedChain.from_members(members)
-        chain.operators()
-        chain.build_model()
+        chain: FittedChain | FittedGraph
+        if ("graph.json" in model_members) != (version == GRAPH_BUNDLE_FORMAT_VERSION):
+            holds = (
+                "a graph (graph.json)" if version == GRAPH_BUNDLE_FORMAT_VERSION else "one chain"
+            )
+            msg = f"format_version {version} bundles hold {holds}; this one does not"
+            raise WorkspaceError(msg)
+        if version == GRAPH_BUNDLE_FORMAT_VERSION:
+            chain = FittedGraph.from_members(model_members)
+            chain.compile()  # rebuilds every operator and model (and checks their probes)
+        else:
+            chain = FittedChain.from_members(model_members)
+            chain.operators()
+            chain.build_model()
     except KeyError as exc:
         msg = f"bundle lacks member {exc}"
         raise BundleError(msg) from exc
@@ -409,12 +429,13 @@ def export_bundle(
     """
     algorithm = _check_key_type(key_type)
     record = workspace.run(run_id)
-    chain = workspace.chain(run_id)
+    chain = workspace.fitted(run_id)
     material = _key_material(key)
     members = chain.to_members()
     members["spec.json"] = record.spec_json.encode()
+    graph = isinstance(chain, FittedGraph)
     manifest = {
-        "format_version": BUNDLE_FORMAT_VERSION,
+        "format_version": GRAPH_BUNDLE_FORMAT_VERSION if graph else BUNDLE_FORMAT_VERSION,
         "kind": "nirsframe.bundle",
         "created_at": datetime.now(UTC).isoformat(),
         "code_version": record.code_version,

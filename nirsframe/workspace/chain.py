@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -42,9 +42,12 @@ __all__ = [
     "SKLEARN_MODELS",
     "ChainStep",
     "FittedChain",
+    "StoredModel",
     "array_from_npy",
     "array_to_npy",
     "load_chain",
+    "members_hash",
+    "read_members",
     "save_chain",
 ]
 
@@ -365,10 +368,19 @@ class FittedChain:
 
     def content_hash(self) -> str:
         """SHA-256 over the sorted members (names and bytes)."""
-        h = hashlib.sha256()
-        for name, data in self.to_members().items():
-            h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-        return h.hexdigest()
+        return members_hash(self.to_members())
+
+
+def members_hash(members: Mapping[str, bytes]) -> str:
+    """SHA-256 over sorted members (names and bytes): the content hash of a stored model.
+
+    >>> members_hash({"chain.json": b"{}"}) == members_hash({"chain.json": b"{}"})
+    True
+    """
+    h = hashlib.sha256()
+    for name in sorted(members):
+        h.update(name.encode() + b"\0" + hashlib.sha256(members[name]).digest())
+    return h.hexdigest()
 
 
 def _model_step(model: Any) -> ChainStep | None:
@@ -404,15 +416,28 @@ def _model_step(model: Any) -> ChainStep | None:
     return step
 
 
-def save_chain(chain: FittedChain, directory: str | os.PathLike[str]) -> str:
-    """Write ``chain`` into ``directory`` atomically (temp dir + rename); returns its hash.
+class StoredModel(Protocol):
+    """What the workspace stores under ``chains/<run_id>/``: a chain or a fitted graph."""
+
+    def to_members(self) -> dict[str, bytes]:
+        """Member name -> bytes (deterministic)."""
+        ...
+
+    def content_hash(self) -> str:
+        """:func:`members_hash` of :meth:`to_members`."""
+        ...
+
+
+def save_chain(chain: StoredModel, directory: str | os.PathLike[str]) -> str:
+    """Write ``chain`` (a :class:`FittedChain` or a fitted graph) into ``directory`` atomically
+    (temp dir + rename); returns its hash.
 
     An existing directory with the same content hash is left as is (idempotent).
     """
     target = Path(directory)
     digest = chain.content_hash()
     if target.exists():
-        if load_chain(target).content_hash() != digest:
+        if members_hash(read_members(target)) != digest:
             msg = f"a different chain is already stored at {target}"
             raise WorkspaceError(msg)
         return digest
@@ -431,9 +456,15 @@ def save_chain(chain: FittedChain, directory: str | os.PathLike[str]) -> str:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
-        if load_chain(target).content_hash() != digest:
+        if members_hash(read_members(target)) != digest:
             raise
     return digest
+
+
+def read_members(directory: str | os.PathLike[str]) -> dict[str, bytes]:
+    """Every file under ``directory`` as ``{relative posix path: bytes}``."""
+    root = Path(directory)
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def load_chain(directory: str | os.PathLike[str]) -> FittedChain:
@@ -442,7 +473,4 @@ def load_chain(directory: str | os.PathLike[str]) -> FittedChain:
     if not (root / "chain.json").is_file():
         msg = f"no fitted chain at {root}"
         raise WorkspaceError(msg)
-    members = {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
-    }
-    return FittedChain.from_members(members)
+    return FittedChain.from_members(read_members(root))

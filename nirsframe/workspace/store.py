@@ -35,7 +35,8 @@ import pyarrow as pa
 
 from nirsframe.exceptions import DatasetError, WorkspaceError
 from nirsframe.io.lance import scan_lance, write_lance
-from nirsframe.workspace.chain import FittedChain, load_chain, save_chain
+from nirsframe.workspace.chain import FittedChain, read_members, save_chain
+from nirsframe.workspace.graph import FittedGraph, fitted_from_members
 from nirsframe.workspace.hashing import dataset_hash, spec_hash
 
 if TYPE_CHECKING:
@@ -539,7 +540,7 @@ class Workspace:
         parameters: Mapping[str, Any] | None = None,
         results: Mapping[str, float] | Sequence[Mapping[str, Any]] | pl.DataFrame | None = None,
         predictions: pl.DataFrame | Mapping[str, Any] | None = None,
-        chain: FittedChain | None = None,
+        chain: FittedChain | FittedGraph | None = None,
         run_id: str | None = None,
         status: str = "completed",
         duration_s: float | None = None,
@@ -569,7 +570,7 @@ class Workspace:
             Columns ``y_pred`` and optional ``row``, ``sample_id``, ``target``, ``fold``,
             ``scope``, ``y_true``.
         chain
-            The fitted chain, stored under ``chains/<run_id>/``.
+            The fitted chain (or fitted graph), stored under ``chains/<run_id>/``.
         run_id
             Identifier (default: a new UUID); reuse it to retry a failed call.
         status, duration_s, operation, origin
@@ -702,17 +703,32 @@ class Workspace:
         """Predictions of one run or of every visible run."""
         return self._rows(self.predictions_uri, run_id)
 
-    def chain(self, run_id: str) -> FittedChain:
-        """The fitted chain of ``run_id`` (checked against the hash in its run record)."""
+    def fitted(self, run_id: str) -> FittedChain | FittedGraph:
+        """The fitted chain or graph of ``run_id`` (checked against the hash in its run record).
+
+        A graph replays a stacked, tuned, separated, multi-source or target-processed run.
+        """
         record = self.run(run_id)
         if record.chain_hash is None:
             msg = f"run {run_id!r} has no fitted chain"
             raise WorkspaceError(msg)
-        chain = load_chain(self.chain_path(run_id))
-        if chain.content_hash() != record.chain_hash:
+        fitted = fitted_from_members(read_members(self.chain_path(run_id)))
+        if fitted.content_hash() != record.chain_hash:
             msg = f"the chain stored for run {run_id!r} does not match its recorded hash"
             raise WorkspaceError(msg)
-        return chain
+        return fitted
+
+    def chain(self, run_id: str) -> FittedChain:
+        """The fitted chain of ``run_id``; a run stored as a graph is a :class:`WorkspaceError`
+        (use :meth:`fitted`)."""
+        fitted = self.fitted(run_id)
+        if isinstance(fitted, FittedGraph):
+            msg = (
+                f"run {run_id!r} stores a fitted {fitted.kind!r} graph, not one chain; "
+                "read it with Workspace.fitted()"
+            )
+            raise WorkspaceError(msg)
+        return fitted
 
     def lineage(self, run_id: str, *, verify: bool = False) -> Lineage:
         """prediction -> run -> pipeline -> dataset version -> raw data for ``run_id``.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import lance
 import numpy as np
 import polars as pl
+import pytest
 
 from nirsframe.dataset import SpectralDataset
 from nirsframe.models.pls import PLS
@@ -17,6 +18,15 @@ from tests.conftest import synthetic_spectra
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+#: Marks of every Ray test module: slow, and two known warnings ignored. Ray Data 2.60 warns
+#: about its own default context fields on every DataContext access; ray.init forks its helpers
+#: after lance is imported and lance warns on fork (nothing of lance runs in those children).
+RAY_MARKS = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context"),
+    pytest.mark.filterwarnings("ignore:lance is not fork-safe:UserWarning"),
+]
 
 N_ROWS = 1000
 ROWS_PER_FRAGMENT = 200

@@ -1,13 +1,11 @@
 """The Ray engine against the local one: same bits, one commit per job, no partial commits.
 
-One local Ray (2 CPUs) serves the whole module; the module is skipped when Ray Data or
-lance-ray is not installed (``pip install 'nirsframe[ray]'``).
+One local Ray (2 CPUs, ``conftest.local_ray``) serves the session; the module is skipped when
+Ray Data or lance-ray is not installed (``pip install 'nirsframe[ray]'``).
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from typing import TYPE_CHECKING
 
 import lance
@@ -15,40 +13,25 @@ import pytest
 
 from nirsframe.engine import predict_lance
 from nirsframe.engine.ray import actor_pool
-from tests.nirsframe.engine._setup import N_ROWS, Setup, build, lineage, read_sorted
+from tests.nirsframe.engine._setup import (
+    N_ROWS,
+    RAY_MARKS,
+    Setup,
+    build,
+    lineage,
+    read_sorted,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
-ray = pytest.importorskip("ray")
+pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 pytest.importorskip("lance_ray")
 
-# Ray Data 2.60 warns about its own default context fields on every DataContext access.
-# ray.init forks its helpers after lance is imported; lance warns on fork (nothing of lance
-# runs in those children).
 # Together these take ~80 s on the shared 2-core machine (Ray start + worker start + JIT), so
 # they are `slow`: run them with `pytest -m slow tests/nirsframe/engine`.
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context"),
-    pytest.mark.filterwarnings("ignore:lance is not fork-safe:UserWarning"),
-]
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    # A short temp dir: Ray's unix socket paths must stay under ~107 characters.
-    temp = tempfile.mkdtemp(prefix="nfray", dir="/tmp")
-    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    try:
-        yield
-    finally:
-        ray.shutdown()
-        shutil.rmtree(temp, ignore_errors=True)
+pytestmark = RAY_MARKS
 
 
 @pytest.fixture(scope="module")

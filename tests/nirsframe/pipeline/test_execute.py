@@ -11,6 +11,7 @@ from sklearn.cross_decomposition import PLSRegression
 from nirsframe.axis import SpectralAxis
 from nirsframe.dataset import DatasetRoles, SpectralDataset
 from nirsframe.exceptions import DatasetError
+from nirsframe.pipeline import rowviews
 from nirsframe.pipeline.candidates import Candidate, ModelChoice, Step
 from nirsframe.pipeline.execute import execute
 from nirsframe.pipeline.tree import fit_chain
@@ -64,7 +65,14 @@ def naive_oof(
     return out
 
 
-def test_search_equals_naive_refit_per_fold() -> None:
+@pytest.fixture(params=["never", "always"])
+def view_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both engines: per-chain cross-products / per-context refits, and shared row views."""
+    monkeypatch.setattr(rowviews, "MODE", request.param)
+    return str(request.param)
+
+
+def test_search_equals_naive_refit_per_fold(view_mode: str) -> None:
     ds = dataset()
     vs = variants()
     result = execute(ds, vs, target="y", splitter=parse_split({"venetian": {"n_splits": 5}}))
@@ -79,7 +87,7 @@ def test_search_equals_naive_refit_per_fold() -> None:
     assert result.test_predictions.height == 8 * len(vs)
 
 
-def test_each_shared_step_is_computed_once() -> None:
+def test_each_shared_step_is_computed_once(view_mode: str) -> None:
     result = execute(
         dataset(), variants(3), target="y", splitter=parse_split({"kfold": {"n_splits": 4}})
     )
@@ -87,11 +95,30 @@ def test_each_shared_step_is_computed_once() -> None:
     # once and after msc once: 4 step applications for 5 chains x 3 component counts.
     assert result.applications == {"snv": 1, "msc": 1, "savgol": 2}
     # Cross-product passes over the data: raw and snv; snv | savgol reuses snv's as D·G·Dᵀ
-    # (the msc chains are fitted per fold and refit their own).
-    assert result.extra["crossproduct_passes"] == 2
+    # (the msc chains are fitted per fold and refit their own). Row views need none.
+    assert result.extra["crossproduct_passes"] == (2 if view_mode == "never" else 0)
 
 
-def test_validation_rows_never_reach_fitted_steps() -> None:
+def test_row_views_equal_cross_products_on_test_rows_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    ds, vs = dataset(), variants(4)
+    splitter = parse_split({"kfold": {"n_splits": 4}})
+    got = {}
+    for mode in ("never", "always"):
+        monkeypatch.setattr(rowviews, "MODE", mode)
+        got[mode] = execute(ds, vs, target="y", splitter=splitter)
+    a, b = got["never"], got["always"]
+    assert a.ranking["variant"].to_list() == b.ranking["variant"].to_list()
+    for col in ("rmsecv", "rmsec", "rmsep"):
+        assert_allclose(a.ranking[col].to_numpy(), b.ranking[col].to_numpy(), rtol=1e-8)
+    assert_allclose(
+        a.test_predictions["y_pred"].to_numpy(),
+        b.test_predictions["y_pred"].to_numpy(),
+        rtol=1e-8,
+        atol=1e-10,
+    )
+
+
+def test_validation_rows_never_reach_fitted_steps(view_mode: str) -> None:
     """Poisoning the validation rows of fold k changes no prediction of the other folds' rows
     made by models fitted without them... and fold k's own models never saw them."""
     ds = dataset(split=False)

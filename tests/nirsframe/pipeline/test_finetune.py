@@ -96,13 +96,17 @@ def test_bad_specs() -> None:
             api.run(spec({"pls": {}}, {"n_components": [1, 2]}, "optuna"), data())
 
 
-def test_tuned_runs_are_recorded_without_a_chain(tmp_path: object) -> None:
+def test_tuned_runs_are_recorded_with_the_final_selection(tmp_path: object) -> None:
     from pathlib import Path
 
-    from nirsframe.workspace import Workspace
+    from nirsframe.workspace import FittedGraph, Workspace
 
     ws = Workspace(Path(str(tmp_path)) / "ws")
     res = api.run(spec({"pls": {}}, {"n_components": [1, 2, 3]}), data(), workspace=ws)
-    record = ws.run(res.run_id or "")
-    assert record.chain_hash is None
-    assert set(ws.predictions(res.run_id)["scope"].unique()) == {"cv"}
+    # Without test rows the final selection still runs on all training rows.
+    assert res.extra["tuned_final"]["n_components"] in (1, 2, 3)
+    graph = ws.fitted(res.run_id or "")
+    assert isinstance(graph, FittedGraph)
+    assert graph.kind == "tuned"
+    assert graph.info == {"params": res.extra["tuned_final"]}
+    assert set(ws.predictions(res.run_id)["scope"].unique()) == {"cv", "final"}

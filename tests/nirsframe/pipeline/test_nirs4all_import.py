@@ -363,7 +363,7 @@ def test_every_unsupported_step_is_listed() -> None:
             "chart_2d",
             {"class": f"{T}.Haar"},
             {"class": f"{T}.StandardNormalVariate", "params": {"with_std": False}},
-            {"feature_augmentation": [f"{T}.SNV", f"{T}.MSC"], "action": "extend"},
+            {"feature_augmentation": {"_or_": [f"{T}.SNV", f"{T}.MSC"], "pick": 2}},
             {"class": "sklearn.model_selection.ShuffleSplit", "params": {"n_splits": 5}},
             {"_or_": [f"{T}.SNV", "my_lab.Transforms.Magic"]},
             {"sample_augmentation": {"transformers": [f"{T}.GaussianAdditiveNoise"]}},
@@ -383,11 +383,11 @@ def test_every_unsupported_step_is_listed() -> None:
         "pipeline[0]: 'chart_2d' draws a chart",
         "pipeline[1]: Haar: nirs4all's Haar is a one-level DWT",
         "pipeline[2]: StandardNormalVariate with with_std=False has no nirsframe equivalent",
-        "pipeline[3]: 'feature_augmentation': feature augmentation",
+        "pipeline[3]: 'feature_augmentation' needs a list of operations",
         "pipeline[4]: ShuffleSplit with n_splits=5 has no nirsframe equivalent",
         "pipeline[5]._or_[1]: unknown or unsupported class 'my_lab.Transforms.Magic'",
         "pipeline[6]: 'sample_augmentation': sample augmentation is not supported yet",
-        "pipeline[7]: 'merge': nirs4all's 'merge' (prediction selection, output_as...)",
+        "pipeline[7]: 'merge': 'merge' must follow a 'branch' step",
         "pipeline[8]: 'finetune_params': Optuna fine-tuning is not supported",
         "pipeline[9]: the '_cartesian_' generator is not supported",
     ):
@@ -503,3 +503,98 @@ def test_cli_failure_lists_the_unsupported_steps(tmp_path: Path) -> None:
     res = runner.invoke(app, ["import-nirs4all", str(tmp_path / "missing.json")])
     assert res.exit_code == 1
     assert "no such file" in res.output
+
+
+PLS = "sklearn.cross_decomposition.PLSRegression"
+
+
+def n4a_pls(n: int) -> dict[str, Any]:
+    return {"model": {"class": PLS, "params": {"n_components": n}}}
+
+
+def test_branch_merge_features_converts_to_concatenated_views() -> None:
+    spec = convert_nirs4all(
+        [
+            {"class": f"{T}.Detrend"},
+            {"branch": [[f"{T}.SNV"], [f"{T}.MSC"]]},
+            {"merge": "features"},
+            n4a_pls(6),
+        ],
+        target="fat",
+    )
+    assert spec["steps"][1:3] == [
+        {"branch": [[{"snv": {}}], [{"msc": {}}]]},
+        {"merge": "features"},
+    ]
+    (variant,) = expand(spec)
+    assert variant.label.startswith("sources(view: detrend | snv; view: detrend | msc -> concat)")
+
+
+def test_nested_branch_merge_predictions_converts_to_a_multilevel_stack() -> None:
+    ridge = {"model": {"class": "sklearn.linear_model.Ridge", "params": {"alpha": 1.0}}}
+    inner = [
+        {"branch": [[f"{T}.MSC", n4a_pls(7)], [f"{T}.Detrend", n4a_pls(5)]]},
+        {"merge": "predictions"},
+        ridge,
+    ]
+    spec = convert_nirs4all(
+        [
+            {"branch": [[f"{T}.SNV", n4a_pls(6)], inner]},
+            {"merge": "predictions"},
+            {"model": "sklearn.linear_model.LinearRegression"},
+        ],
+        target="fat",
+    )
+    (step,) = load_pipeline(spec).steps
+    raw = step.to_raw()["stack"]
+    assert raw["meta"] == {"sklearn.linear_model.LinearRegression": {}}
+    nested = raw["branches"][1][0]["stack"]
+    assert nested["meta"] == {"sklearn.linear_model.Ridge": {"alpha": 1.0}}
+    assert nested["branches"][1][0] == {"detrend": {}}
+
+
+def test_feature_augmentation_converts_with_its_action() -> None:
+    spec = convert_nirs4all(
+        [
+            {
+                "feature_augmentation": [f"{T}.SNV", [f"{T}.MSC", f"{T}.Detrend"]],
+                "action": "extend",
+            },
+            n4a_pls(4),
+        ],
+        target="fat",
+    )
+    assert spec["steps"][0] == {
+        "feature_augmentation": {
+            "views": [[{"snv": {}}], [{"msc": {}}, {"detrend": {}}]],
+            "action": "extend",
+        }
+    }
+    assert (
+        expand(spec)[0].steps[0].label
+        == "sources(view: raw; view: snv; view: msc | detrend -> concat)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("merge", "fragment"),
+    [
+        ({"predictions": [{"branch": 0, "select": "best"}]}, "model selection, aggregation"),
+        ("concat", "use 'features' or 'predictions'"),
+    ],
+)
+def test_unsupported_merges_are_named(merge: Any, fragment: str) -> None:
+    with pytest.raises(SpecError, match=r"pipeline\[1\]: 'merge': ") as info:
+        convert_nirs4all([{"branch": [[f"{T}.SNV"], [f"{T}.MSC"]]}, {"merge": merge}, n4a_pls(3)])
+    assert fragment in str(info.value)
+
+
+def test_a_stacked_branch_with_two_models_is_reported() -> None:
+    with pytest.raises(SpecError, match=r"pipeline\[0\]\.branch\[1\]: a stacked branch with"):
+        convert_nirs4all(
+            [
+                {"branch": [[n4a_pls(2)], [f"{T}.SNV", n4a_pls(3), n4a_pls(4)]]},
+                {"merge": "predictions"},
+                {"model": "sklearn.linear_model.Ridge"},
+            ]
+        )

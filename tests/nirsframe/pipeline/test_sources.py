@@ -153,7 +153,7 @@ def test_feature_augmentation_concatenates_views_of_one_column() -> None:
             {
                 **fa,
                 "steps": [
-                    {"feature_augmentation": {"views": [], "action": "extend"}},
+                    {"feature_augmentation": {"views": [{"snv": {}}], "action": "append"}},
                     fa["steps"][1],
                 ],
             }
