@@ -9,7 +9,7 @@ spectrum), never mutates it, and returns a new array of the same dtype. NaN rows
 [[-1.2247, 0.0, 1.2247]]
 """
 
-from nirskern.augment import mask_bands, warp
+from nirskern.augment import add_polynomial, apply_noise, mask_bands, mix_rows, warp
 from nirskern.baseline import detrend
 from nirskern.beads import beads
 from nirskern.conversion import (
@@ -45,7 +45,9 @@ __all__ = [
     "FoldCrossProducts",
     "PLSModel",
     "absorbance_to_reflectance",
+    "add_polynomial",
     "airpls",
+    "apply_noise",
     "arpls",
     "asls",
     "beads",
@@ -69,6 +71,7 @@ __all__ = [
     "local_snv",
     "log",
     "mask_bands",
+    "mix_rows",
     "mix_spectra",
     "modpoly",
     "moving_average",

@@ -12,6 +12,14 @@ terms, so the worst-case error bound ``~ (p / 8 + 3) * eps * sum|x|`` is smaller
 loop's ``~ p * eps * sum|x|``; results differ from the serial loop in the last bits (measured
 <= 1e-14 relative on SNV outputs), well inside every parity tolerance.
 
+The eight partial sums are still scalar additions (LLVM does not turn them into one vector
+without reassociation). :func:`row_sum_folded` first folds the row by four in a loop that does
+vectorise (``(r[l] + r[l+q]) + (r[l+2q] + r[l+3q])``), then sums the quarter-length folds as above.
+Measured (1024 points, rows in cache): float64 12.1 -> 9.1 ms per 100k rows, float32 (converted
+to float64 point by point in the scalar loop) 22.9 -> 7.4 ms; SNV as a whole 38 -> 28 ms (float64)
+and 51 -> 28 ms (float32). The error bound is smaller (each term of the eight partial sums is
+itself a pairwise sum of four).
+
 Examples
 --------
 >>> import numpy as np
@@ -19,11 +27,15 @@ Examples
 45.0
 >>> row_sumsq_dev(np.array([1.0, 2.0, 3.0]), 2.0)
 2.0
+>>> row_sum_folded(np.arange(10.0), np.empty(2))
+45.0
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from nirskern._jit import jit
 
@@ -49,6 +61,22 @@ def row_sum(r: FloatArray) -> float:
     for j in range(m, p):
         s0 += r[j]
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+
+
+@jit
+def row_sum_folded(r: FloatArray, buf: FloatArray) -> float:
+    """``sum(r)`` in float64: folded by four into ``buf`` (float64 scratch of at least
+    ``len(r) // 4`` points), then :func:`row_sum` of the folds (see the module docstring)."""
+    p = r.shape[0]
+    q = p // 4
+    for j in range(q):
+        a = np.float64(r[j]) + np.float64(r[j + q])
+        b = np.float64(r[j + 2 * q]) + np.float64(r[j + 3 * q])
+        buf[j] = a + b
+    s = row_sum(buf[:q])
+    for j in range(4 * q, p):
+        s += r[j]
+    return s
 
 
 @jit

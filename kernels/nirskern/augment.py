@@ -1,4 +1,4 @@
-"""Deterministic loops behind the spectral augmentations: axis warps and band masks.
+"""Deterministic loops behind the spectral augmentations: axis warps, band masks, drifts, mixes.
 
 The random draws (shifts, factors, band positions) are made by the caller; these kernels only
 apply them, so the same draws always give the same spectra.
@@ -152,3 +152,140 @@ def mask_bands(
     out = np.empty_like(arr)
     _mask_bands(arr, st, wd, interpolate, out)
     return restore(out, was_1d)
+
+
+@jit
+def _add_polynomial(
+    x: FloatArray, scale: FloatArray, coef: FloatArray, basis: FloatArray, out: FloatArray
+) -> bool:
+    """Fill ``out``; a row of ``x`` with NaN gives a NaN row. False (stops) at the first inf."""
+    n, p = x.shape
+    k = basis.shape[0]
+    drift = np.empty(p)
+    for i in range(n):
+        for j in range(p):
+            drift[j] = -0.0  # -0.0 + v is v for every v (0.0 would turn -0.0 into +0.0)
+        for c in range(k):
+            a = coef[i, c]
+            for j in range(p):
+                drift[j] += a * basis[c, j]
+        s = scale[i]
+        # An integer count of the non-finite inputs: unlike a float sum, it vectorises.
+        bad = 0
+        for j in range(p):
+            v = x[i, j]
+            out[i, j] = s * v + drift[j]
+            bad += 0 if abs(v) < np.inf else 1
+        if bad:
+            for j in range(p):
+                if np.isinf(x[i, j]):
+                    return False
+            out[i, :] = np.nan
+    return True
+
+
+def add_polynomial(
+    x: npt.ArrayLike, scale: npt.ArrayLike, coef: npt.ArrayLike, basis: npt.ArrayLike
+) -> FloatArray:
+    """``scale[:, None] * x + coef @ basis`` in one pass (no temporaries), in the dtype of ``x``.
+
+    Row ``i`` is spectrum ``i`` scaled by ``scale[i]`` plus the combination of the ``k`` rows
+    of ``basis`` (``(k, n_points)``) with weights ``coef[i]`` (``(n_spectra, k)``), summed in
+    float64 in the order of the basis rows. A spectrum holding NaN gives a NaN row; ``x``
+    holding inf raises ``ValueError`` (the same pass checks it). With ``k = 0`` and unit
+    ``scale`` it is an exact copy that applies those two rules.
+
+    >>> add_polynomial(np.array([[1.0, 2.0]]), [2.0], [[1.0, 3.0]], [[1.0, 1.0], [0.0, 1.0]])
+    array([[3., 8.]])
+    """
+    arr, was_1d = as_spectra(x)
+    n, p = arr.shape
+    sc = np.ascontiguousarray(scale, dtype=np.float64)
+    cf = np.ascontiguousarray(coef, dtype=np.float64)
+    bs = np.ascontiguousarray(basis, dtype=np.float64)
+    if sc.shape != (n,) or cf.ndim != 2 or bs.ndim != 2 or cf.shape[0] != n:
+        msg = (
+            "'scale' must be (n_spectra,), 'coef' (n_spectra, k) and 'basis' (k, n_points); "
+            f"got {sc.shape}, {cf.shape}, {bs.shape} for x {arr.shape}"
+        )
+        raise ValueError(msg)
+    if bs.shape != (cf.shape[1], p):
+        msg = f"'basis' must be (k, n_points) = ({cf.shape[1]}, {p}); got {bs.shape}"
+        raise ValueError(msg)
+    out = np.empty_like(arr)
+    if not _add_polynomial(arr, sc, cf, bs, out):
+        msg = "'x' must not contain inf"
+        raise ValueError(msg)
+    return restore(out, was_1d)
+
+
+@jit
+def _mix_rows(x: FloatArray, partner: IntArray, lam: FloatArray, out: FloatArray) -> None:
+    n, p = x.shape
+    for i in range(n):
+        a = lam[i]
+        b = 1.0 - a
+        src = x[partner[i]]
+        for j in range(p):
+            out[i, j] = a * x[i, j] + b * src[j]
+
+
+def mix_rows(x: npt.ArrayLike, partner: npt.ArrayLike, lam: npt.ArrayLike) -> FloatArray:
+    """``lam[:, None] * x + (1 - lam[:, None]) * x[partner]`` in one pass, in the dtype of ``x``.
+
+    >>> mix_rows(np.array([[0.0, 4.0], [2.0, 0.0]]), [1, 0], [0.25, 1.0]).tolist()
+    [[1.5, 1.0], [2.0, 0.0]]
+    """
+    arr, was_1d = as_spectra(x)
+    n = arr.shape[0]
+    pt = np.ascontiguousarray(partner, dtype=np.int64)
+    lm = np.ascontiguousarray(lam, dtype=np.float64)
+    if pt.shape != (n,) or lm.shape != (n,):
+        msg = (
+            "'partner' and 'lam' must have one value per spectrum; "
+            f"got shapes {pt.shape} and {lm.shape}, n_spectra={n}"
+        )
+        raise ValueError(msg)
+    if n and (pt.min() < 0 or pt.max() >= n):
+        msg = f"'partner' must index the spectra (0 <= partner < {n})"
+        raise ValueError(msg)
+    out = np.empty_like(arr)
+    _mix_rows(arr, pt, lm, out)
+    return restore(out, was_1d)
+
+
+@jit
+def _apply_noise(x: FloatArray, noise: FloatArray, multiplicative: bool) -> bool:  # noqa: FBT001
+    """``noise = x * (1 + noise)`` or ``x + noise`` in place, NaN rows; False at the first inf."""
+    n, p = x.shape
+    for i in range(n):
+        bad = 0  # an integer count of non-finite inputs: unlike a float sum, it vectorises
+        for j in range(p):
+            v = x[i, j]
+            noise[i, j] = v * (1.0 + noise[i, j]) if multiplicative else v + noise[i, j]
+            bad += 0 if abs(v) < np.inf else 1
+        if bad:
+            for j in range(p):
+                if np.isinf(x[i, j]):
+                    return False
+            noise[i, :] = np.nan
+    return True
+
+
+def apply_noise(x: npt.ArrayLike, noise: FloatArray, *, multiplicative: bool) -> FloatArray:
+    """``x + noise`` or ``x * (1 + noise)``, written into ``noise`` (float64, ``x``'s shape).
+
+    One pass and no temporary. A spectrum holding NaN gives a NaN row; ``x`` holding inf raises
+    ``ValueError`` (the same pass checks it).
+
+    >>> apply_noise(np.array([[1.0, 2.0]]), np.array([[0.5, -0.5]]), multiplicative=True).tolist()
+    [[1.5, 1.0]]
+    """
+    arr, _ = as_spectra(x)
+    if noise.dtype != np.float64 or noise.shape != arr.shape or not noise.flags.c_contiguous:
+        msg = f"'noise' must be a C-contiguous float64 array of shape {arr.shape}"
+        raise ValueError(msg)
+    if not _apply_noise(arr, noise, multiplicative):
+        msg = "'x' must not contain inf"
+        raise ValueError(msg)
+    return noise

@@ -109,66 +109,31 @@ def _reflect(k: int, size: int) -> int:
 
 
 @jit
-def _moving_average(src: FloatArray, length: int, h: int, out: FloatArray) -> None:
-    """``scipy.ndimage.uniform_filter1d(src[:length], 2h + 1)`` with reflected edges."""
-    w = 2 * h + 1
-    for i in range(length):
-        s = 0.0
-        for k in range(i - h, i + h + 1):
-            s += src[_reflect(k, length)]
-        out[i] = s / w
-
-
-@jit
-def _abs_diff(x: FloatArray, h: int, d1: FloatArray, d2: FloatArray, tmp: FloatArray) -> None:
-    """|first| and |second| differences of ``x`` (lengths n-1, n-2), optionally smoothed."""
-    n = x.shape[0]
-    for j in range(n - 1):
-        d1[j] = x[j + 1] - x[j]
-    if h > 0:
-        # pybaselines smooths the raw second difference, then the first difference.
-        for j in range(n - 2):
-            tmp[j] = d1[j + 1] - d1[j]
-        _moving_average(tmp, n - 2, h, d2)
-        for j in range(n - 1):
-            tmp[j] = d1[j]
-        _moving_average(tmp, n - 1, h, d1)
-        for j in range(n - 2):
-            d2[j] = abs(d2[j])
-    else:
-        for j in range(n - 2):
-            d2[j] = abs(d1[j + 1] - d1[j])
-    for j in range(n - 1):
-        d1[j] = abs(d1[j])
-
-
-@jit
 def _weighting(v: float, use_v2: bool, eps_1: float) -> float:  # noqa: FBT001
     return 1.0 / (v + eps_1) if use_v2 else 1.0 / math.sqrt(v * v + eps_1)
 
 
 @jit
-def _loss(v: float, use_v2: bool, eps_1: float) -> float:  # noqa: FBT001
-    return v - eps_1 * math.log(v + eps_1) if use_v2 else math.sqrt(v * v + eps_1)
+def _lanes_theta(x: FloatArray, asymmetry: float, eps_0: float, out: FloatArray) -> None:
+    """The asymmetric Huber-like cost of the signal in every lane (pybaselines ``_beads_theta``).
 
-
-@jit
-def _theta(x: FloatArray, asymmetry: float, eps_0: float) -> float:
-    """The asymmetric Huber-like cost of the signal (pybaselines ``_beads_theta``)."""
-    pos = 0.0
-    neg = 0.0
-    small = 0.0
+    Branch-free: each sum adds 0.0 where pybaselines' masks exclude a point (no change).
+    """
+    n, lanes = x.shape
     c2 = (1.0 + asymmetry) / (4.0 * eps_0)
     c1 = (1.0 - asymmetry) / 2.0
     c0 = eps_0 * (1.0 + asymmetry) / 4.0
-    for v in x:
-        if v > eps_0:
-            pos += v
-        elif v < -eps_0:
-            neg += v
-        if not abs(v) > eps_0:
-            small += c2 * v * v + c1 * v + c0
-    return pos - asymmetry * neg + small
+    pos = np.zeros(lanes)
+    neg = np.zeros(lanes)
+    small = np.zeros(lanes)
+    for j in range(n):
+        for ln in range(lanes):
+            v = x[j, ln]
+            pos[ln] += v if v > eps_0 else 0.0
+            neg[ln] += v if v < -eps_0 else 0.0
+            small[ln] += c2 * v * v + c1 * v + c0 if not abs(v) > eps_0 else 0.0
+    for ln in range(lanes):
+        out[ln] = pos[ln] - asymmetry * neg[ln] + small[ln]
 
 
 # -- pivoted banded LU (LAPACK gbtf2 / gbtrs, the solver behind scipy's solve_banded) --------
@@ -242,6 +207,275 @@ def lu_solve_banded(
                 b[i] -= t * ab[j, kv + i - j]
 
 
+# -- lane-batched driver ----------------------------------------------------------------------
+#: Spectra solved side by side. Every recurrence of an iteration (the LU factorisation, the
+#: banded solves) is a chain of dependent operations for one spectrum; interleaving
+#: independent spectra lets the CPU overlap them. A lane whose spectrum has converged is
+#: refilled with the next one. Arrays with a lane axis hold one spectrum per lane (last axis).
+LANES = 32
+
+
+@jit
+def _lanes_matvec(band: FloatArray, v: FloatArray, out: FloatArray) -> None:
+    """``out[:, ln] = M v[:, ln]`` for every lane (:func:`_band_matvec`'s sums, same order)."""
+    n, lanes = v.shape
+    h = (band.shape[1] - 1) // 2
+    for i in range(n):
+        for ln in range(lanes):
+            out[i, ln] = 0.0
+        for o in range(max(-h, -i), min(h, n - 1 - i) + 1):
+            m = band[i, o + h]
+            for ln in range(lanes):
+                out[i, ln] += m * v[i + o, ln]
+
+
+@jit
+def _lanes_chol_solve(chol: FloatArray, b: FloatArray) -> None:
+    """:func:`cholesky_solve_banded` of every lane of ``b`` with one shared factor."""
+    n, width = chol.shape
+    lanes = b.shape[1]
+    m = width - 1
+    for i in range(n):
+        for t in range(1, min(m, i) + 1):
+            c = chol[i, t]
+            for ln in range(lanes):
+                b[i, ln] -= c * b[i - t, ln]
+        d = chol[i, 0]
+        for ln in range(lanes):
+            b[i, ln] /= d
+    for i in range(n - 1, -1, -1):
+        for t in range(1, min(m, n - 1 - i) + 1):
+            c = chol[i + t, t]
+            for ln in range(lanes):
+                b[i, ln] -= c * b[i + t, ln]
+        d = chol[i, 0]
+        for ln in range(lanes):
+            b[i, ln] /= d
+
+
+@jit
+def _lanes_lu(ab: FloatArray, kl: int, ku: int, ipiv: npt.NDArray[np.int64]) -> None:
+    """:func:`lu_banded` of every lane (``ab[c, t, ln]``), with the same results.
+
+    The row interchange and the rank-1 update run over every column a pivot can reach
+    (``j + kl + ku``) instead of LAPACK's running bound ``ju``: beyond it the entries of both
+    rows are zeros, so swapping or subtracting ``0 * l`` changes nothing. A lane with a zero
+    pivot turns into inf/NaN (its spectrum becomes a NaN row); the other lanes are unaffected.
+    """
+    n = ab.shape[0]
+    lanes = ab.shape[2]
+    kv = kl + ku
+    jp = np.zeros(lanes, dtype=np.int64)
+    big = np.zeros(lanes)
+    for j in range(n):
+        km = min(kl, n - 1 - j)
+        last = min(j + kv, n - 1)
+        any_swap = False
+        for ln in range(lanes):
+            jp[ln] = 0
+            big[ln] = abs(ab[j, kv, ln])
+        for i in range(1, km + 1):
+            for ln in range(lanes):
+                a = abs(ab[j, kv + i, ln])
+                if a > big[ln]:
+                    big[ln] = a
+                    jp[ln] = i
+        for ln in range(lanes):
+            ipiv[j, ln] = j + jp[ln]
+            any_swap = any_swap or jp[ln] != 0
+        if any_swap:
+            for ln in range(lanes):
+                q = jp[ln]
+                if q != 0:
+                    for c in range(j, last + 1):
+                        t = ab[c, kv + j + q - c, ln]
+                        ab[c, kv + j + q - c, ln] = ab[c, kv + j - c, ln]
+                        ab[c, kv + j - c, ln] = t
+        if km > 0:
+            for ln in range(lanes):
+                r = 1.0 / ab[j, kv, ln]
+                for i in range(1, km + 1):
+                    ab[j, kv + i, ln] *= r
+            for c in range(j + 1, last + 1):
+                for i in range(1, km + 1):
+                    for ln in range(lanes):
+                        ab[c, kv + j + i - c, ln] -= ab[j, kv + i, ln] * ab[c, kv + j - c, ln]
+
+
+@jit
+def _lanes_lu_solve(
+    ab: FloatArray, kl: int, ku: int, ipiv: npt.NDArray[np.int64], b: FloatArray
+) -> None:
+    """:func:`lu_solve_banded` of every lane (a zero ``b[j]`` divided and subtracted as 0)."""
+    n = ab.shape[0]
+    lanes = b.shape[1]
+    kv = kl + ku
+    for j in range(n - 1):
+        lm = min(kl, n - 1 - j)
+        for ln in range(lanes):
+            piv = ipiv[j, ln]
+            if piv != j:
+                t = b[piv, ln]
+                b[piv, ln] = b[j, ln]
+                b[j, ln] = t
+        for i in range(1, lm + 1):
+            for ln in range(lanes):
+                b[j + i, ln] -= b[j, ln] * ab[j, kv + i, ln]
+    for j in range(n - 1, -1, -1):
+        for ln in range(lanes):
+            b[j, ln] /= ab[j, kv, ln]
+        for i in range(max(0, j - kv), j):
+            for ln in range(lanes):
+                b[i, ln] -= b[j, ln] * ab[j, kv + i - j, ln]
+
+
+@jit
+def _lanes_moving_average(src: FloatArray, length: int, h: int, out: FloatArray) -> None:
+    """``scipy.ndimage.uniform_filter1d(src[:length], 2h + 1)`` of every lane, reflected edges."""
+    lanes = src.shape[1]
+    w = 2 * h + 1
+    for i in range(length):
+        for ln in range(lanes):
+            out[i, ln] = 0.0
+        for k in range(i - h, i + h + 1):
+            kk = _reflect(k, length)
+            for ln in range(lanes):
+                out[i, ln] += src[kk, ln]
+        for ln in range(lanes):
+            out[i, ln] /= w
+
+
+@jit
+def _lanes_abs_diff(x: FloatArray, h: int, d1: FloatArray, d2: FloatArray, tmp: FloatArray) -> None:
+    """|first| and |second| differences of every lane of ``x`` (lengths n-1, n-2), optionally
+    smoothed (pybaselines smooths the raw second difference, then the first difference)."""
+    n, lanes = x.shape
+    for j in range(n - 1):
+        for ln in range(lanes):
+            d1[j, ln] = x[j + 1, ln] - x[j, ln]
+    if h > 0:
+        for j in range(n - 2):
+            for ln in range(lanes):
+                tmp[j, ln] = d1[j + 1, ln] - d1[j, ln]
+        _lanes_moving_average(tmp, n - 2, h, d2)
+        for j in range(n - 1):
+            for ln in range(lanes):
+                tmp[j, ln] = d1[j, ln]
+        _lanes_moving_average(tmp, n - 1, h, d1)
+        for j in range(n - 2):
+            for ln in range(lanes):
+                d2[j, ln] = abs(d2[j, ln])
+    else:
+        for j in range(n - 2):
+            for ln in range(lanes):
+                d2[j, ln] = abs(d1[j + 1, ln] - d1[j, ln])
+    for j in range(n - 1):
+        for ln in range(lanes):
+            d1[j, ln] = abs(d1[j, ln])
+
+
+_MANTISSA = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+_LN2 = math.log(2.0)
+
+
+@jit
+def _split_exponent(a: FloatArray, esum: npt.NDArray[np.int64]) -> None:
+    """``a = m 2^e`` with ``m`` in [1, 2) for positive normal ``a``: ``a = m``, ``esum += e``."""
+    bits = a.view(np.int64)
+    for ln in range(a.shape[0]):
+        b = bits[ln]
+        esum[ln] += (b >> 52) - 1023
+        bits[ln] = (b & _MANTISSA) | _ONE_BITS
+
+
+@jit
+def _lanes_loss(d: FloatArray, m: int, use_v2: bool, eps: float, out: FloatArray) -> None:  # noqa: FBT001
+    """``out[ln]`` = the loss of ``d[:m, ln]``, for every lane: the sum of ``v - eps log(v + eps)``
+    (``use_v2``, cost function 2) or of ``sqrt(v² + eps)``.
+
+    ``v - eps log(v + eps)`` is summed as ``sum(v) - eps log(prod(v + eps))``, the product
+    kept as mantissas in [1, 2) with the binary exponents summed apart (renormalised every 256
+    factors, so it never overflows): one ``log`` per 256 points instead of one per point. The
+    cost only feeds the relative-change exit test, where the different rounding (~1e-13 of the
+    log sum, times ``eps``) does not show.
+    """
+    lanes = d.shape[1]
+    sv = np.zeros(lanes)
+    if not use_v2:
+        for j in range(m):
+            for ln in range(lanes):
+                sv[ln] += math.sqrt(d[j, ln] * d[j, ln] + eps)
+        out[:] = sv
+        return
+    prod = np.ones(lanes)
+    factor = np.empty(lanes)
+    esum = np.zeros(lanes, dtype=np.int64)
+    for j in range(m):
+        for ln in range(lanes):
+            sv[ln] += d[j, ln]
+            factor[ln] = d[j, ln] + eps
+        _split_exponent(factor, esum)
+        for ln in range(lanes):
+            prod[ln] *= factor[ln]
+        if j % 256 == 255:
+            _split_exponent(prod, esum)
+    for ln in range(lanes):
+        out[ln] = sv[ln] - eps * (math.log(prod[ln]) + esum[ln] * _LN2)
+
+
+@jit
+def _start_lane(
+    x: FloatArray,
+    r: int,
+    ln: int,
+    a_full: FloatArray,
+    a_chol: FloatArray,
+    btb_full: FloatArray,
+    a_const: FloatArray,
+    xgrid: FloatArray,
+    fit_parabola: bool,  # noqa: FBT001
+    y: FloatArray,
+    parab: FloatArray,
+    d: FloatArray,
+    xs: FloatArray,
+    row: FloatArray,
+    tmp: FloatArray,
+) -> bool:
+    """Load spectrum ``r`` into lane ``ln``: ``y`` (less the parabola), ``d``, ``xs = y``.
+
+    Returns False (lane untouched) when the spectrum holds a non-finite value.
+    """
+    n = row.shape[0]
+    for j in range(n):
+        row[j] = x[r, j]
+        if not math.isfinite(row[j]):
+            return False
+    if fit_parabola:
+        # The parabola through both end points with minimum min(y) at the centre.
+        lo = row.min()
+        y1 = row[0] - lo
+        y2 = row[n - 1] - lo
+        cc = (y2 + y1) / 2.0
+        bb = cc - y1
+        for j in range(n):
+            pj = lo + bb * xgrid[j] + cc * xgrid[j] ** 2
+            parab[j, ln] = pj
+            row[j] -= pj
+    else:
+        for j in range(n):
+            parab[j, ln] = 0.0
+    # d = BᵀB A⁻¹ y - A (lam_0 (1 - asymmetry) / 2)  (line 2 of Table 3 of the paper)
+    for j in range(n):
+        y[j, ln] = row[j]
+        xs[j, ln] = row[j]
+    cholesky_solve_banded(a_chol, row)
+    _band_matvec(btb_full, row, tmp)
+    for j in range(n):
+        d[j, ln] = tmp[j] - a_const[j]
+    return True
+
+
 @jit
 def _beads(
     x: FloatArray,
@@ -261,30 +495,34 @@ def _beads(
     fit_parabola: bool,  # noqa: FBT001
     smooth_half_window: int,
     corrected: bool,  # noqa: FBT001
+    lanes: int,
     out: FloatArray,
 ) -> None:
     n_rows, n = x.shape
     ft = (a_full.shape[1] - 1) // 2
     hm = ft + 2  # half-bandwidth of A Λ
     mm = 2 * ft + 2  # half-bandwidth of A Λ A (kl = ku of the LU)
-    y = np.empty(n)
-    parab = np.zeros(n)
-    d = np.empty(n)
-    v = np.empty(n)
-    u = np.empty(n)
-    xs = np.empty(n)
-    h = np.empty(n)
-    tmp = np.empty(n)
-    d1 = np.zeros(max(n - 1, 1))
-    d2 = np.zeros(max(n - 2, 1))
-    w1 = np.zeros(n + 1)  # weights of |Δx|, zero past the end
-    w2 = np.zeros(n + 2)  # weights of |Δ²x|
-    up2 = np.zeros(n + 1)  # up2[c] = (D2ᵀW2D2)[c - 1, c] as pybaselines computes it
-    # The band products run in diagonal storage (one contiguous row per diagonal, zero-padded
-    # ends), so that their inner loops run over all points with no bound tests and vectorise:
+    kv = 2 * mm
+    row = np.empty(n)
+    tmp1 = np.empty(n)
+    y = np.zeros((n, lanes))
+    parab = np.zeros((n, lanes))
+    d = np.zeros((n, lanes))
+    u = np.zeros((n, lanes))
+    v = np.zeros((n, lanes))
+    xs = np.zeros((n, lanes))
+    h = np.zeros((n, lanes))
+    tmp = np.zeros((n, lanes))
+    d1 = np.zeros((max(n - 1, 1), lanes))
+    d2 = np.zeros((max(n - 2, 1), lanes))
+    w1 = np.zeros((n + 1, lanes))  # weights of |Δx|, zero past the end
+    w2 = np.zeros((n + 2, lanes))  # weights of |Δ²x|
+    up2 = np.zeros((n + 1, lanes))  # up2[c] = (D2ᵀW2D2)[c - 1, c] as pybaselines computes it
+    # The band products run in diagonal storage (one row per diagonal, zero-padded ends), so
+    # that their inner loops run over all points with no bound tests:
     # lam[q, ft + k] = Λ[k, k + q - 2], a_d[s + ft, hm + k] = A[k, k + s],
     # al[o + hm, i] = (A Λ)[i, i + o], m_d[o + mm, i] = M[i, i + o], btb_d likewise.
-    lam = np.zeros((5, n + 2 * ft))
+    lam = np.zeros((5, n + 2 * ft, lanes))
     a_d = np.zeros((2 * ft + 1, n + 2 * hm))
     for s in range(2 * ft + 1):
         for k in range(n):
@@ -293,138 +531,168 @@ def _beads(
     for o in range(4 * ft + 1):
         for k in range(n):
             btb_d[o, k] = btb_full[k, o]
-    al = np.zeros((2 * hm + 1, n))
-    m_d = np.zeros((2 * mm + 1, n))
-    ab = np.zeros((n, 3 * mm + 1))  # BᵀB + A Λ A in LU column storage (see lu_banded)
-    ipiv = np.zeros(n, dtype=np.int64)
-    kv = 2 * mm
-    xgrid = np.linspace(-1.0, 1.0, n)
+    al = np.zeros((2 * hm + 1, n, lanes))
+    m_d = np.zeros((2 * mm + 1, n, lanes))
+    ab = np.zeros((n, 3 * mm + 1, lanes))  # BᵀB + A Λ A in LU column storage (see lu_banded)
+    ipiv = np.zeros((n, lanes), dtype=np.int64)
     const = lam_0 * (1.0 - asymmetry) / 2.0
     gamma_factor = lam_0 * (1.0 + asymmetry) / 2.0
-    for r in range(n_rows):
-        finite = True
-        for j in range(n):
-            y[j] = x[r, j]
-            if not math.isfinite(y[j]):
-                finite = False
-        if not finite:
-            out[r, :] = np.nan
-            continue
-        if fit_parabola:
-            # The parabola through both end points with minimum min(y) at the centre.
-            lo = y.min()
-            y1 = y[0] - lo
-            y2 = y[n - 1] - lo
-            cc = (y2 + y1) / 2.0
-            bb = cc - y1
-            for j in range(n):
-                parab[j] = lo + bb * xgrid[j] + cc * xgrid[j] ** 2
-                y[j] -= parab[j]
-        # d = BᵀB A⁻¹ y - A (lam_0 (1 - asymmetry) / 2)  (line 2 of Table 3 of the paper)
-        for j in range(n):
-            v[j] = y[j]
-        cholesky_solve_banded(a_chol, v)
-        _band_matvec(btb_full, v, d)
-        for j in range(n):
-            tmp[j] = const
-        _band_matvec(a_full, tmp, u)
-        for j in range(n):
-            d[j] -= u[j]
-            xs[j] = y[j]
-        _abs_diff(xs, smooth_half_window, d1, d2, tmp)
-        cost_old = 0.0
-        for _ in range(max_iter + 1):
-            # Λ = lam_1 D1ᵀW1D1 + lam_2 D2ᵀW2D2 + Γ, with pybaselines' band formulas (one
-            # weight per difference, then the bands as pybaselines combines them).
-            for j in range(n - 1):
-                w1[j] = _weighting(d1[j], use_v2, eps_1)
-            for j in range(n - 2):
-                w2[j] = _weighting(d2[j], use_v2, eps_1)
-            for c in range(n):
+    for j in range(n):
+        tmp1[j] = const
+    a_const = np.empty(n)
+    _band_matvec(a_full, tmp1, a_const)
+    xgrid = np.linspace(-1.0, 1.0, n)
+    lane_row = np.full(lanes, -1)
+    iters = np.zeros(lanes, dtype=np.int64)
+    cost_old = np.zeros(lanes)
+    theta = np.zeros(lanes)
+    hh = np.zeros(lanes)
+    loss1 = np.zeros(lanes)
+    loss2 = np.zeros(lanes)
+    done = np.zeros(lanes, dtype=np.bool_)
+    next_row = 0
+    while True:
+        # -- refill idle lanes (rows with non-finite values become NaN rows at once)
+        active = 0
+        for ln in range(lanes):
+            while lane_row[ln] < 0 and next_row < n_rows:
+                r = next_row
+                next_row += 1
+                if not _start_lane(
+                    x,
+                    r,
+                    ln,
+                    a_full,
+                    a_chol,
+                    btb_full,
+                    a_const,
+                    xgrid,
+                    fit_parabola,
+                    y,
+                    parab,
+                    d,
+                    xs,
+                    row,
+                    tmp1,
+                ):
+                    out[r, :] = np.nan
+                    continue
+                lane_row[ln] = r
+                iters[ln] = 0
+                cost_old[ln] = 0.0
+                one = slice(ln, ln + 1)
+                _lanes_abs_diff(xs[:, one], smooth_half_window, d1[:, one], d2[:, one], tmp[:, one])
+            # (an idle lane keeps iterating its last spectrum: lanes never mix, so it is harmless)
+            if lane_row[ln] >= 0:
+                active += 1
+        if active == 0:
+            break
+
+        # -- Λ = lam_1 D1ᵀW1D1 + lam_2 D2ᵀW2D2 + Γ, with pybaselines' band formulas (one
+        # weight per difference, then the bands as pybaselines combines them).
+        for j in range(n - 1):
+            for ln in range(lanes):
+                w1[j, ln] = _weighting(d1[j, ln], use_v2, eps_1)
+        for j in range(n - 2):
+            for ln in range(lanes):
+                w2[j, ln] = _weighting(d2[j, ln], use_v2, eps_1)
+        for c in range(n):
+            for ln in range(lanes):
                 # M2[c - 2, c] = w2[c - 2]; M2[c - 1, c] = 2 (that - next) - 4 that (np.roll)
-                cur = w2[c - 2] if c >= 2 else 0.0
-                nxt = w2[c - 1] if 1 <= c < n - 1 else 0.0
-                up2[c] = 2.0 * (cur - nxt) - 4.0 * cur
-            for k in range(n):
-                u1 = -w1[k - 1] if k >= 1 else 0.0  # M1[k - 1, k]
-                l1 = -w1[k] if k < n - 1 else 0.0  # M1[k + 1, k]
-                u2 = w2[k - 2] if k >= 2 else 0.0
-                l2 = w2[k] if k < n - 2 else 0.0
-                l2_1 = up2[k + 1] if k < n - 1 else 0.0
-                main2 = -(u2 + up2[k] + l2 + l2_1)
-                ax = abs(xs[k])
+                cur = w2[c - 2, ln] if c >= 2 else 0.0
+                nxt = w2[c - 1, ln] if 1 <= c < n - 1 else 0.0
+                up2[c, ln] = 2.0 * (cur - nxt) - 4.0 * cur
+        for k in range(n):
+            col = ft + k
+            for ln in range(lanes):
+                u1 = -w1[k - 1, ln] if k >= 1 else 0.0  # M1[k - 1, k]
+                l1 = -w1[k, ln] if k < n - 1 else 0.0  # M1[k + 1, k]
+                u2 = w2[k - 2, ln] if k >= 2 else 0.0
+                l2 = w2[k, ln] if k < n - 2 else 0.0
+                l2_1 = up2[k + 1, ln] if k < n - 1 else 0.0
+                main2 = -(u2 + up2[k, ln] + l2 + l2_1)
+                ax = abs(xs[k, ln])
                 gamma = gamma_factor / ax if ax > eps_0 else gamma_factor / eps_0
-                col = ft + k
-                lam[2, col] = lam_1 * -(u1 + l1) + lam_2 * main2 + gamma
-                lam[3, col] = lam_1 * l1 + lam_2 * l2_1 if k < n - 1 else 0.0
-                lam[4, col] = lam_1 * 0.0 + lam_2 * l2 if k < n - 2 else 0.0
+                lam[2, col, ln] = lam_1 * -(u1 + l1) + lam_2 * main2 + gamma
+                lam[3, col, ln] = lam_1 * l1 + lam_2 * l2_1 if k < n - 1 else 0.0
+                lam[4, col, ln] = lam_1 * 0.0 + lam_2 * l2 if k < n - 2 else 0.0
                 if k >= 1:
-                    lam[1, col] = lam[3, col - 1]
+                    lam[1, col, ln] = lam[3, col - 1, ln]
                 if k >= 2:
-                    lam[0, col] = lam[4, col - 2]
-            # A Λ, then (A Λ) A + BᵀB as pybaselines associates them; out-of-range terms are
-            # products with the zero padding.
-            al[:, :] = 0.0
-            for sa in range(2 * ft + 1):
-                for q in range(5):
-                    for i in range(n):
-                        al[sa + q, i] += a_d[sa, hm + i] * lam[q, i + sa]
-            m_d[:, :] = 0.0
-            for sl in range(2 * hm + 1):
-                for q in range(2 * ft + 1):
-                    for i in range(n):
-                        m_d[sl + q, i] += al[sl, i] * a_d[q, i + sl]
-            for o in range(4 * ft + 1):
+                    lam[0, col, ln] = lam[4, col - 2, ln]
+        # A Λ, then (A Λ) A + BᵀB as pybaselines associates them; out-of-range terms are
+        # products with the zero padding.
+        al[:, :, :] = 0.0
+        for sa in range(2 * ft + 1):
+            for q in range(5):
                 for i in range(n):
-                    m_d[o + 2, i] += btb_d[o, i]
-            for o in range(-mm, mm + 1):
-                for i in range(max(0, -o), min(n, n - o)):
-                    ab[i + o, kv - o] = m_d[o + mm, i]
-            for c in range(n):
-                for t in range(mm):
-                    ab[c, t] = 0.0  # row-interchange fill-in starts at zero
-            for j in range(n):
-                u[j] = d[j]
-            # pybaselines solves this system with scipy's solve_banded (pivoted LU), which
-            # raises on an exactly singular matrix: the row becomes NaN here instead.
-            if not lu_banded(ab, mm, mm, ipiv):
-                for j in range(n):
-                    xs[j] = np.nan
-                break
-            lu_solve_banded(ab, mm, mm, ipiv, u)
-            _band_matvec(a_full, u, xs)
-            theta = _theta(xs, asymmetry, eps_0)
-            _abs_diff(xs, smooth_half_window, d1, d2, tmp)
-            # h = B A⁻¹ (y - x)
-            for j in range(n):
-                v[j] = y[j] - xs[j]
-            cholesky_solve_banded(a_chol, v)
-            _band_matvec(b_full, v, h)
-            hh = 0.0
-            for j in range(n):
-                hh += h[j] * h[j]
-            l1 = 0.0
-            for j in range(n - 1):
-                l1 += _loss(d1[j], use_v2, eps_1)
-            l2 = 0.0
-            for j in range(n - 2):
-                l2 += _loss(d2[j], use_v2, eps_1)
-            cost = 0.5 * hh + lam_0 * theta + lam_1 * l1 + lam_2 * l2
-            if abs(cost - cost_old) / max(abs(cost_old), _MIN_FLOAT) < tol:
-                break
-            cost_old = cost
-        # baseline = (y - x) - B A⁻¹ (y - x), plus the parabola taken out first
+                    a = a_d[sa, hm + i]
+                    for ln in range(lanes):
+                        al[sa + q, i, ln] += a * lam[q, i + sa, ln]
+        m_d[:, :, :] = 0.0
+        for sl in range(2 * hm + 1):
+            for q in range(2 * ft + 1):
+                for i in range(n):
+                    a = a_d[q, i + sl]
+                    for ln in range(lanes):
+                        m_d[sl + q, i, ln] += al[sl, i, ln] * a
+        for o in range(4 * ft + 1):
+            for i in range(n):
+                b = btb_d[o, i]
+                for ln in range(lanes):
+                    m_d[o + 2, i, ln] += b
+        for o in range(-mm, mm + 1):
+            for i in range(max(0, -o), min(n, n - o)):
+                for ln in range(lanes):
+                    ab[i + o, kv - o, ln] = m_d[o + mm, i, ln]
+        for c in range(n):
+            for t in range(mm):
+                for ln in range(lanes):
+                    ab[c, t, ln] = 0.0  # row-interchange fill-in starts at zero
         for j in range(n):
-            v[j] = y[j] - xs[j]
-            tmp[j] = v[j]
-        cholesky_solve_banded(a_chol, v)
-        _band_matvec(b_full, v, h)
+            for ln in range(lanes):
+                u[j, ln] = d[j, ln]
+        # pybaselines solves this system with scipy's solve_banded (pivoted LU), which raises
+        # on an exactly singular matrix: that lane's row becomes NaN (a zero pivot's inf/NaN
+        # reach its baseline).
+        _lanes_lu(ab, mm, mm, ipiv)
+        _lanes_lu_solve(ab, mm, mm, ipiv, u)
+        _lanes_matvec(a_full, u, xs)
+        _lanes_theta(xs, asymmetry, eps_0, theta)
+        _lanes_abs_diff(xs, smooth_half_window, d1, d2, tmp)
+        # h = B A⁻¹ (y - x)
         for j in range(n):
-            base = tmp[j] - h[j] + parab[j]
-            if not math.isfinite(base):
-                out[r, :] = np.nan
-                break
-            out[r, j] = float(x[r, j]) - base if corrected else base
+            for ln in range(lanes):
+                v[j, ln] = y[j, ln] - xs[j, ln]
+        _lanes_chol_solve(a_chol, v)
+        _lanes_matvec(b_full, v, h)
+        hh[:] = 0.0
+        for j in range(n):
+            for ln in range(lanes):
+                hh[ln] += h[j, ln] * h[j, ln]
+        _lanes_loss(d1, n - 1, use_v2, eps_1, loss1)
+        _lanes_loss(d2, n - 2, use_v2, eps_1, loss2)
+        for ln in range(lanes):
+            cost = 0.5 * hh[ln] + lam_0 * theta[ln] + lam_1 * loss1[ln] + lam_2 * loss2[ln]
+            iters[ln] += 1
+            done[ln] = (
+                abs(cost - cost_old[ln]) / max(abs(cost_old[ln]), _MIN_FLOAT) < tol
+                or iters[ln] > max_iter
+            )
+            cost_old[ln] = cost
+
+        # -- store finished lanes: baseline = (y - x) - B A⁻¹ (y - x), plus the parabola
+        for ln in range(lanes):
+            r = lane_row[ln]
+            if r < 0 or not done[ln]:
+                continue
+            for j in range(n):
+                base = (y[j, ln] - xs[j, ln]) - h[j, ln] + parab[j, ln]
+                if not math.isfinite(base):
+                    out[r, :] = np.nan
+                    break
+                out[r, j] = float(x[r, j]) - base if corrected else base
+            lane_row[ln] = -1
 
 
 def beads(
@@ -523,6 +791,7 @@ def beads(
         bool(fit_parabola),
         shw,
         corrected,
+        max(1, min(LANES, arr.shape[0])),
         out,
     )
     return restore(out, was_1d)

@@ -219,6 +219,32 @@ def _snip_filter(b: FloatArray, j: int, i: int, order: int) -> float:
 
 
 @jit
+def _clip_pass(b: FloatArray, w: int, out: FloatArray) -> None:
+    """One second-order SNIP pass: ``out[j] = min(b[j], (b[j - w] + b[j + w]) / 2)`` inside.
+
+    Written as a select with no store in a branch, so that LLVM vectorises it (SNIP at 1024
+    points ran ~10x faster than with the branchy in-place loop); points within ``w`` of an end
+    are copied.
+
+    >>> out = np.empty(5)
+    >>> _clip_pass(np.array([0.0, 0.0, 4.0, 2.0, 0.0]), 1, out)
+    >>> out.tolist()
+    [0.0, 0.0, 1.0, 2.0, 0.0]
+    """
+    m = b.shape[0]
+    for j in range(min(w, m)):
+        out[j] = b[j]
+    # Slices indexed from 0: no negative-index wraparound test, so no gather/scatter.
+    inner = max(m - 2 * w, 0)
+    left, mid, right, dst = b[:inner], b[w : w + inner], b[2 * w : 2 * w + inner], out[w:]
+    for k in range(inner):
+        f = (left[k] + right[k]) / 2
+        dst[k] = f if mid[k] > f else mid[k]
+    for j in range(max(m - w, w), m):
+        out[j] = b[j]
+
+
+@jit
 def _snip_rows(
     x: FloatArray,
     max_half_window: int,
@@ -253,18 +279,16 @@ def _snip_rows(
         smoothed = np.empty(m)
         for step in range(half):
             w = half - step if decreasing else step + 1
+            if filter_order == 2 and smooth_half_window <= 0:
+                # The default: one branch-free pass from ``base`` into ``old``, then swap.
+                _clip_pass(base, w, old)
+                base, old = old, base
+                continue
             # Every point of one pass reads the baseline of the previous pass.
             for j in range(m):
                 old[j] = base[j]
             if smooth_half_window > 0:
                 _uniform(old, smooth_half_window, smoothed)
-            if filter_order == 2 and smooth_half_window <= 0:
-                # Fast path (the default): only clipped points change.
-                for j in range(w, m - w):
-                    f = (old[j - w] + old[j + w]) / 2
-                    if old[j] > f:
-                        base[j] = f
-                continue
             for j in range(w, m - w):
                 f = _snip_filter(old, j, w, filter_order)
                 if old[j] > f:

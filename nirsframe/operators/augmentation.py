@@ -32,6 +32,8 @@ import nirskern
 import numpy as np
 import polars as pl
 from pydantic import AfterValidator, Field, field_validator
+from sklearn.utils import assert_all_finite
+from sklearn.utils.validation import validate_data
 
 from nirsframe._bridge import matrix_to_series, series_to_matrix
 from nirsframe.exceptions import InvalidParameterError, SpectralShapeError
@@ -112,6 +114,10 @@ class Augmentation(SpectralOperator):
     """
 
     kind: ClassVar[OperatorKind] = "augmentation"
+    #: The perturbation itself turns a spectrum with NaN into a NaN row and raises on inf
+    #: (checked in the same pass as it writes the copy): :meth:`augment` then skips its own
+    #: pass over ``X``.
+    checks_rows: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -153,7 +159,7 @@ class Augmentation(SpectralOperator):
         """
         params = self.params()
         assert isinstance(params, AugmentationParams)
-        x = self._validate(X, reset=False)
+        x, bad = self._validate_rows(X)
         if isinstance(n_copies, bool) or not isinstance(n_copies, int | np.integer) or n_copies < 1:
             msg = f"'n_copies' must be an integer >= 1; got n_copies={n_copies!r}"
             raise InvalidParameterError(msg)
@@ -168,12 +174,31 @@ class Augmentation(SpectralOperator):
         y_src = None if targets is None else np.concatenate([targets] * copies)
         out, y_out = self._augment(src, y_src, rng, params)
         out = np.ascontiguousarray(out, dtype=x.dtype)
-        # One rule for every augmentation: a spectrum with a NaN gives NaN copies. (X holds no
-        # inf, so a NaN row sum means a NaN in the row, without an (n, p) mask.)
-        bad = np.isnan(x.sum(axis=1, dtype=np.float64))
-        if bad.any():
+        # One rule for every augmentation: a spectrum with a NaN gives NaN copies.
+        if bad is not None:
             out[np.tile(bad, copies)] = np.nan
         return out, y_out
+
+    def _validate_rows(self, X: npt.ArrayLike) -> tuple[FloatMatrix, npt.NDArray[np.bool_] | None]:
+        """``X`` checked as :meth:`transform` checks it, and its rows with a NaN (None if none).
+
+        One pass over ``X`` (row sums) instead of two (sklearn's finiteness sum, then a NaN
+        test): when the sum of all rows is finite there is neither inf nor NaN; otherwise
+        sklearn's element-wise check raises on inf and the NaN rows are found exactly. No pass
+        at all when the perturbation checks the rows itself (:attr:`checks_rows`).
+        """
+        x: FloatMatrix = validate_data(
+            self, X, reset=False, dtype=[np.float64, np.float32], ensure_all_finite=False, order="C"
+        )
+        if self.checks_rows:
+            return x, None
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = x.sum(axis=1, dtype=np.float64).sum()
+        if np.isfinite(total):
+            return x, None
+        assert_all_finite(x, allow_nan=True, estimator_name=type(self).__name__, input_name="X")
+        bad = np.asarray(np.isnan(x).any(axis=1), dtype=np.bool_)
+        return x, bad if bad.any() else None
 
     def augment_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
         """An expression applying :meth:`augment` (one copy) with this operator's seed.
@@ -272,10 +297,12 @@ class AdditiveNoise(Augmentation):
 
     name: ClassVar[str] = "additive_noise"
     params_model: ClassVar[type[Params]] = NoiseParams
+    checks_rows: ClassVar[bool] = True  # nirskern.apply_noise
 
     def _perturb(self, x: FloatMatrix, rng: np.random.Generator, params: Params) -> FloatMatrix:
         assert isinstance(params, NoiseParams)
-        return x + rng.normal(0.0, params.std, size=x.shape)
+        noise = rng.normal(0.0, params.std, size=x.shape)
+        return nirskern.apply_noise(x, noise, multiplicative=False)
 
 
 class MultiplicativeNoise(Augmentation):
@@ -291,10 +318,12 @@ class MultiplicativeNoise(Augmentation):
 
     name: ClassVar[str] = "multiplicative_noise"
     params_model: ClassVar[type[Params]] = NoiseParams
+    checks_rows: ClassVar[bool] = True  # nirskern.apply_noise
 
     def _perturb(self, x: FloatMatrix, rng: np.random.Generator, params: Params) -> FloatMatrix:
         assert isinstance(params, NoiseParams)
-        return x * (1.0 + rng.normal(0.0, params.std, size=x.shape))
+        noise = rng.normal(0.0, params.std, size=x.shape)
+        return nirskern.apply_noise(x, noise, multiplicative=True)
 
 
 # -- baseline drifts ----------------------------------------------------------------------------
@@ -322,13 +351,15 @@ class LinearBaselineDrift(Augmentation):
 
     name: ClassVar[str] = "linear_drift"
     params_model: ClassVar[type[Params]] = LinearDriftParams
+    checks_rows: ClassVar[bool] = True  # nirskern.add_polynomial
 
     def _perturb(self, x: FloatMatrix, rng: np.random.Generator, params: Params) -> FloatMatrix:
         assert isinstance(params, LinearDriftParams)
         n, p = x.shape
         a = _uniform(rng, (-params.offset, params.offset), n)
         b = _uniform(rng, (-params.slope, params.slope), n)
-        return x + a[:, None] + b[:, None] * _unit_axis(p)
+        line = np.stack([np.ones(p), _unit_axis(p)])
+        return nirskern.add_polynomial(x, np.ones(n), np.stack([a, b], axis=1), line)
 
 
 class PolynomialDriftParams(AugmentationParams):
@@ -356,6 +387,7 @@ class PolynomialBaselineDrift(Augmentation):
 
     name: ClassVar[str] = "polynomial_drift"
     params_model: ClassVar[type[Params]] = PolynomialDriftParams
+    checks_rows: ClassVar[bool] = True  # nirskern.add_polynomial
     example: ClassVar[dict[str, Any]] = {"order": 2, "amplitude": 0.05}
 
     def _perturb(self, x: FloatMatrix, rng: np.random.Generator, params: Params) -> FloatMatrix:
@@ -363,7 +395,7 @@ class PolynomialBaselineDrift(Augmentation):
         n, p = x.shape
         coef = rng.uniform(-params.amplitude, params.amplitude, size=(n, params.order + 1))
         powers = _unit_axis(p)[None, :] ** np.arange(params.order + 1)[:, None]
-        return x + coef @ powers
+        return nirskern.add_polynomial(x, np.ones(n), coef, powers)
 
 
 # -- wavelength shift and stretch ---------------------------------------------------------------
@@ -483,11 +515,12 @@ class Mixup(Augmentation):
     ) -> tuple[FloatMatrix, FloatMatrix | None]:
         assert isinstance(params, MixupParams)
         n = x.shape[0]
-        finite = np.flatnonzero(~np.isnan(x).any(axis=1))
+        # (X holds no inf, so a NaN row sum means a NaN in the row, without an (n, p) mask.)
+        finite = np.flatnonzero(~np.isnan(x.sum(axis=1, dtype=np.float64)))
         lam = np.asarray(rng.beta(params.alpha, params.alpha, size=n), dtype=np.float64)
         # A row without a finite partner is NaN anyway (then the base turns it into a NaN row).
         partner = finite[rng.integers(0, finite.size, size=n)] if finite.size else np.arange(n)
-        out = lam[:, None] * x + (1.0 - lam[:, None]) * x[partner]
+        out = nirskern.mix_rows(x, partner, lam)
         if y is None:
             return out, None
         w = lam.reshape((n,) + (1,) * (y.ndim - 1))
@@ -520,13 +553,14 @@ class ScatterSimulation(Augmentation):
 
     name: ClassVar[str] = "scatter_simulation"
     params_model: ClassVar[type[Params]] = ScatterParams
+    checks_rows: ClassVar[bool] = True  # nirskern.add_polynomial
 
     def _perturb(self, x: FloatMatrix, rng: np.random.Generator, params: Params) -> FloatMatrix:
         assert isinstance(params, ScatterParams)
         n = x.shape[0]
         b = _uniform(rng, params.multiplicative, n)
         a = _uniform(rng, params.additive, n)
-        return a[:, None] + b[:, None] * x
+        return nirskern.add_polynomial(x, b, a[:, None], np.ones((1, x.shape[1])))
 
 
 # -- spikes and masked bands --------------------------------------------------------------------
@@ -563,6 +597,7 @@ class SpikeNoise(Augmentation):
 
     name: ClassVar[str] = "spike_noise"
     params_model: ClassVar[type[Params]] = SpikeParams
+    checks_rows: ClassVar[bool] = True  # nirskern.add_polynomial
 
     def _perturb(self, x: FloatMatrix, rng: np.random.Generator, params: Params) -> FloatMatrix:
         assert isinstance(params, SpikeParams)
@@ -572,10 +607,14 @@ class SpikeNoise(Augmentation):
             msg = f"the 'n_spikes' parameter of spike_noise must be <= n_points={p}; got {k}"
             raise InvalidParameterError(msg)
         # k distinct points per row: the k smallest of p uniform keys (argpartition, O(n p)).
-        keys = rng.random((n, p))
-        points = np.argpartition(keys, k - 1, axis=1)[:, :k]
+        # (a copy of the (n, k) slice, so that the (n, p) keys and ranks are freed before the
+        # output is allocated: the allocator then reuses their pages)
+        points = np.argpartition(rng.random((n, p)), k - 1, axis=1)[:, :k].copy()
         height = rng.uniform(*params.amplitude, size=(n, k)) * rng.choice([-1.0, 1.0], (n, k))
-        out = x.astype(np.float64)
+        # An exact float64 copy that also turns rows with NaN into NaN rows and rejects inf.
+        out = nirskern.add_polynomial(
+            x.astype(np.float64, copy=False), np.ones(n), np.zeros((n, 0)), np.zeros((0, p))
+        )
         out[np.arange(n)[:, None], points] += height
         return out
 

@@ -1,15 +1,12 @@
-"""Fuse a chain of row-wise operators into one expression that runs block by block.
+"""Apply a chain of row-wise operators as one expression that runs block by block.
 
-``nf.savgol(nf.snv("spectra"), ...)`` is two elementwise UDFs: the first writes a full
-intermediate matrix to main memory and the second reads it back. ``nf.chain("spectra", [snv,
-savgol])`` is one UDF that pushes each block of rows (~512 KiB, see
-:data:`nirsframe._bridge.BLOCK_BYTES`) through every step while it is cache resident, so the
-spectra are read from main memory once and the result written once. Results are identical to the
-nested expressions (same kernels on the same rows).
-
-Operators whose expression is not the plain row function (those that change the axis or check
-the input width, such as ``crop``, ``resample`` or ``wavelet``) keep their own expression: the
-chain is fused around them.
+``nf.chain("spectra", [snv, savgol])`` is ``savgol.to_expr(snv.to_expr("spectra"))``: nested
+spectral expressions fuse into one elementwise UDF (:func:`nirsframe._bridge.map_spectra`) that
+pushes each block of rows (~512 KiB, see :data:`nirsframe._bridge.BLOCK_BYTES`) through every
+step while it is cache resident, so the spectra are read from main memory once and the result
+written once. Results are identical to applying the steps one by one (same kernels on the same
+rows). A step whose expression is not built by ``map_spectra`` (a wavelet transform without a fit,
+which learns its width per batch) ends one fused UDF and starts the next.
 
 Examples
 --------
@@ -27,19 +24,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nirsframe._bridge import FloatMatrix, map_spectra, run_blocked
 from nirsframe.exceptions import InvalidParameterError
 from nirsframe.operators._base import IntoSpectra, SpectralOperator, as_expr
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     import polars as pl
-
-
-def _fusable(op: SpectralOperator) -> bool:
-    """True when ``op.to_expr`` is the plain map of its row function (width kept)."""
-    return type(op).to_expr is SpectralOperator.to_expr
 
 
 def chain(expr: IntoSpectra = "spectra", ops: Sequence[SpectralOperator] = ()) -> pl.Expr:
@@ -68,23 +59,9 @@ def chain(expr: IntoSpectra = "spectra", ops: Sequence[SpectralOperator] = ()) -
     [-1.0, 0.0, 1.0]
     """
     out = as_expr(expr)
-    pending: list[Callable[[FloatMatrix], FloatMatrix]] = []
-
-    def flush(current: pl.Expr) -> pl.Expr:
-        fns = tuple(pending)
-        pending.clear()
-        if not fns:
-            return current
-        if len(fns) == 1:
-            return map_spectra(current, fns[0])
-        return map_spectra(current, lambda x: run_blocked(x, fns))
-
     for i, op in enumerate(ops):
         if not isinstance(op, SpectralOperator):
             msg = f"'ops' must hold spectral operators; got {type(op).__name__} at position {i}"
             raise InvalidParameterError(msg)
-        if _fusable(op):
-            pending.append(op.row_function())
-        else:
-            out = op.to_expr(flush(out))
-    return flush(out)
+        out = op.to_expr(out)
+    return out

@@ -96,13 +96,19 @@ class MultiplicativeScatterCorrection(SpectralOperator):
 
     def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: BaseParams) -> None:
         assert isinstance(params, MscParams)
-        rows = x[~np.isnan(x).any(axis=1)]
+        # X holds no inf (validated), so a NaN row sum means a NaN in the row: one pass, no
+        # (n, p) mask, and no copy of X when every row is complete (the common case).
+        nan_rows = np.isnan(x.sum(axis=1, dtype=np.float64))
+        rows = x[~nan_rows] if nan_rows.any() else x
         if rows.shape[0] == 0:
             msg = "msc needs at least one spectrum without NaN to learn its reference"
             raise InvalidParameterError(msg)
         # Accumulate in float64 whatever the input dtype, then store in the input dtype.
-        stat = np.mean if params.reference == "mean" else np.median
-        self.reference_ = stat(rows.astype(np.float64), axis=0).astype(x.dtype)
+        if params.reference == "mean":
+            ref = np.mean(rows, axis=0, dtype=np.float64)
+        else:
+            ref = np.median(rows.astype(np.float64, copy=False), axis=0)
+        self.reference_ = ref.astype(x.dtype)
 
     def _apply(self, x: FloatMatrix) -> FloatMatrix:
         return nirskern.msc(x, self.reference_.astype(x.dtype))

@@ -41,6 +41,22 @@ def test_savgol_equals_scipy_on_real_data(deriv: int, window_length: int, polyor
     assert_array_equal(by_axis, out)  # gasoline: 2 nm steps
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("window_length", range(1, 34, 2))
+def test_savgol_interior_is_the_in_order_tap_sum(window_length: int, dtype: type) -> None:
+    # The kernel's tap passes (first pass of w mod 8 taps, then 8 at a time) add
+    # c[0]*x[j] + c[1]*x[j+1] + ... left to right: bit-identical to the plain in-order sum.
+    x = synthetic_spectra(7, 64, seed=5).astype(dtype)
+    x[3, 20] = np.nan
+    c = savgol_coeffs(window_length, min(2, window_length - 1), deriv=0).astype(dtype)
+    h, m = window_length // 2, x.shape[1] - window_length + 1
+    ref = c[0] * x[:, :m]
+    for k in range(1, window_length):
+        ref = ref + c[k] * x[:, k : k + m]
+    out = savgol(x, window_length, min(2, window_length - 1))
+    assert_array_equal(out[:, h : h + m], ref)
+
+
 @pytest.mark.parametrize("deriv", [0, 1, 2])
 @pytest.mark.parametrize("window_length", [5, 9, 21])
 def test_savgol_interior_coefficients_equal_scipy(deriv: int, window_length: int) -> None:

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from nirskern._reduce import row_abs_sum, row_dot_dev, row_sum, row_sumsq_dev
+from nirskern._reduce import row_abs_sum, row_dot_dev, row_sum, row_sum_folded, row_sumsq_dev
 
 EPS = np.finfo(np.float64).eps
 
@@ -25,6 +25,7 @@ def test_reductions_match_exact_sums(p: int, dtype: type) -> None:
     rd = r.astype(np.float64)  # float32 rows are summed in float64
     cases = [
         (row_sum(r), rd.tolist()),
+        (row_sum_folded(r, np.empty(p // 4)), rd.tolist()),
         (row_abs_sum(r), np.abs(rd).tolist()),
         (row_sumsq_dev(r, c), ((rd - c) ** 2).tolist()),
         (row_dot_dev(r, c, ref), ((rd - c) * ref).tolist()),
@@ -38,13 +39,16 @@ def test_nan_and_inf_propagate() -> None:
     r = np.arange(20.0)
     r[13] = np.nan
     assert math.isnan(row_sum(r))
+    assert math.isnan(row_sum_folded(r, np.empty(5)))
     assert math.isnan(row_sumsq_dev(r, 0.0))
     r[13] = np.inf
     assert row_sum(r) == np.inf
+    assert row_sum_folded(r, np.empty(5)) == np.inf
     assert row_abs_sum(-r) == np.inf
 
 
 def test_partial_sums_are_exact_on_integers() -> None:
     r = np.arange(1.0, 1001.0)
     assert row_sum(r) == 500500.0
+    assert row_sum_folded(r, np.empty(250)) == 500500.0
     assert row_sumsq_dev(r, 0.0) == sum(i * i for i in range(1, 1001))

@@ -8,10 +8,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from nirskern import savgol as nirskern_savgol
+from nirskern import snv as nirskern_snv
+from numpy.testing import assert_array_equal
 from polars.testing import assert_frame_equal
 
 import nirsframe as nf
-from nirsframe._bridge import map_spectra, matrix_to_series, series_to_matrix
+from nirsframe._bridge import (
+    PARALLEL_MIN_BYTES,
+    map_spectra,
+    matrix_to_series,
+    run_blocked,
+    run_parallel,
+    series_to_matrix,
+)
 from nirsframe.exceptions import SpectralShapeError
 
 
@@ -100,3 +110,58 @@ def test_engines_agree_property(data: st.DataObject, dtype: type, n: int, p: int
     assert eager["spectra"].dtype == pl.Array(pl.Float32 if dtype is np.float32 else pl.Float64, p)
     out = eager["spectra"].to_numpy()
     assert np.all(np.isnan(out[nan_rows]))
+
+
+def test_nested_spectral_expressions_fuse_into_one_udf() -> None:
+    calls: list[str] = []
+
+    def add(x: np.ndarray) -> np.ndarray:
+        calls.append("add")
+        return x + 1
+
+    def crop(x: np.ndarray) -> np.ndarray:
+        calls.append("crop")
+        return 2 * x[:, :2]
+
+    df = pl.DataFrame({"spectra": np.arange(12.0).reshape(3, 4)})
+    inner = map_spectra(pl.col("spectra"), add)
+    outer = map_spectra(inner, crop, width=2)
+    plan = df.lazy().select(outer).explain()
+    assert plan.count("python_udf") == 1
+    out = df.select(outer)["spectra"]
+    assert out.dtype == pl.Array(pl.Float64, 2)
+    assert_array_equal(out.to_numpy(), 2 * (np.arange(12.0).reshape(3, 4)[:, :2] + 1))
+    assert calls == ["add", "crop"]
+    # The inner expression still works on its own, and a renamed one is not fused into.
+    assert_array_equal(df.select(inner)["spectra"].to_numpy(), np.arange(12.0).reshape(3, 4) + 1)
+    renamed = map_spectra(inner.alias("spectra"), lambda x: x)
+    assert df.lazy().select(renamed).explain().count("python_udf") == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_run_parallel_equals_run_blocked(dtype: type) -> None:
+    p = 256
+    n = 3 * PARALLEL_MIN_BYTES // (p * np.dtype(dtype).itemsize) + 5  # several ranges
+    x = np.random.default_rng(2).normal(size=(n, p)).astype(dtype)
+    x[[0, n // 2, n - 1]] = np.nan
+    fns = [nirskern_snv, lambda a: nirskern_savgol(a, 15, 2, deriv=1)]
+    out = run_parallel(x, fns, np.empty_like(x))
+    assert_array_equal(out, run_blocked(x, fns))
+
+
+def test_run_parallel_raises_the_failure_of_a_worker() -> None:
+    x = np.ones((PARALLEL_MIN_BYTES // 64 + 1, 8))  # just above the parallel threshold
+
+    def fail(a: np.ndarray) -> np.ndarray:
+        msg = "bad block"
+        raise ValueError(msg)
+
+    with pytest.raises(ValueError, match="bad block"):
+        run_parallel(x, [fail], np.empty_like(x))
+
+
+def test_run_blocked_checks_the_output_width() -> None:
+    with pytest.raises(
+        SpectralShapeError, match=r"returned shape \(3, 2\); expected rows of width 4"
+    ):
+        run_blocked(np.ones((3, 4)), [lambda a: a[:, :2]], out=np.empty((3, 4)))
