@@ -581,6 +581,34 @@ class SpikeParams(AugmentationParams):
         return value
 
 
+def distinct_points(rng: np.random.Generator, n: int, p: int, k: int) -> npt.NDArray[np.intp]:
+    """``k`` distinct indices in ``[0, p)`` for each of ``n`` rows, uniform over k-subsets.
+
+    Few points (``k * k <= p``): draw ``k`` indices per row and redraw the rows holding a
+    repeat (O(n k); most rows keep their first draw). Otherwise the ``k`` smallest of ``p``
+    uniform keys per row (O(n p)).
+
+    >>> pts = distinct_points(np.random.default_rng(0), 4, 10, 3)
+    >>> pts.shape, all(len(set(r)) == 3 for r in pts.tolist())
+    ((4, 3), True)
+    """
+    if k * k > p:
+        # (copy the (n, k) slice so the (n, p) keys are freed before the caller allocates)
+        return np.argpartition(rng.random((n, p)), k - 1, axis=1)[:, :k].copy()
+    points = rng.integers(0, p, size=(n, k)).astype(np.intp)
+    bad = _repeats(points)
+    while bad.any():
+        points[bad] = rng.integers(0, p, size=(int(bad.sum()), k))
+        bad[bad] = _repeats(points[bad])
+    return points
+
+
+def _repeats(points: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+    """Rows of ``points`` holding an index twice."""
+    ordered = np.sort(points, axis=1)
+    return np.asarray((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+
+
 class SpikeNoise(Augmentation):
     """Spike noise: ``n_spikes`` single-point spikes of random sign added to each spectrum.
 
@@ -606,10 +634,7 @@ class SpikeNoise(Augmentation):
         if k > p:
             msg = f"the 'n_spikes' parameter of spike_noise must be <= n_points={p}; got {k}"
             raise InvalidParameterError(msg)
-        # k distinct points per row: the k smallest of p uniform keys (argpartition, O(n p)).
-        # (a copy of the (n, k) slice, so that the (n, p) keys and ranks are freed before the
-        # output is allocated: the allocator then reuses their pages)
-        points = np.argpartition(rng.random((n, p)), k - 1, axis=1)[:, :k].copy()
+        points = distinct_points(rng, n, p, k)
         height = rng.uniform(*params.amplitude, size=(n, k)) * rng.choice([-1.0, 1.0], (n, k))
         # An exact float64 copy that also turns rows with NaN into NaN rows and rejects inf.
         out = nirskern.add_polynomial(

@@ -324,6 +324,32 @@ def test_spike_noise_touches_n_points_with_heights_in_range(x: np.ndarray) -> No
     assert (diff[changed] < 0).any()
 
 
+@pytest.mark.parametrize(("p", "k"), [(10, 3), (10, 4), (6, 6), (1024, 1)])
+def test_spike_points_are_distinct_and_uniform_over_subsets(p: int, k: int) -> None:
+    from collections import Counter
+    from itertools import combinations
+    from math import comb
+
+    from nirsframe.operators.augmentation import distinct_points
+
+    n = 60_000
+    pts = distinct_points(np.random.default_rng(1), n, p, k)
+    assert pts.shape == (n, k)
+    assert np.all((pts >= 0) & (pts < p))
+    assert all(len(set(r)) == k for r in pts[:2000].tolist())
+    if comb(p, k) > 300:  # too many subsets to count: each point is hit k / p of the time
+        hits, expected_hits = np.bincount(pts.ravel(), minlength=p), n * k / p
+        chi2 = float(((hits - expected_hits) ** 2 / expected_hits).sum())
+        assert chi2 < (p - 1) + 6 * np.sqrt(2 * (p - 1))  # chi-square, p - 1 dof: 6 sigma
+        return
+    counts = Counter(tuple(sorted(r)) for r in pts.tolist())
+    assert set(counts) == set(combinations(range(p), k))  # every subset, nothing else
+    freq = np.array(list(counts.values())) / n
+    expected = 1 / comb(p, k)
+    # Binomial standard error of each subset's frequency: all within 5 of them
+    assert np.all(np.abs(freq - expected) < 5 * np.sqrt(expected / n))
+
+
 def _band(row: np.ndarray, src: np.ndarray) -> tuple[int, int]:
     changed = np.flatnonzero(row != src)
     assert changed.size > 0
