@@ -6,11 +6,14 @@ Dayal & MacGregor (1997) (``pls::kernelpls``, ikpls algorithm 2): it needs only 
 cross-products ``XᵀX`` (PxP) and ``XᵀY`` (PxT), and one fit yields the regression coefficients of
 every component count ``1..A`` at once.
 
-Fast cross-validation reads the data once: the cross-products of each validation block are
-accumulated about a reference spectrum, every training fold's centred cross-products are derived by
-subtraction from the totals, and each fold's model predicts its validation rows for every
-component count. Because the per-fold cross-products are linear in the spectra, a linear filter
-``D`` applied to every spectrum (Savitzky-Golay, derivatives...) maps them as ``D·G·Dᵀ``
+Fast cross-validation reads the data once: each validation block (and the rows always in
+training) gives its count, mean and cross-products centred about its own mean, every training
+set's centred cross-products are pooled exactly from the other blocks' (Chan, Golub & LeVeque),
+and each fold's model predicts its validation rows for every component count. A validation block
+never enters its own training model's arithmetic: nothing is subtracted from a total and no
+reference is shared, so wild validation spectra cannot move the other folds' predictions.
+Because the centred cross-products are linear in the spectra, a linear filter ``D`` applied to
+every spectrum (Savitzky-Golay, derivatives...) maps them as ``D·S·Dᵀ``
 (:meth:`FoldCrossProducts.transform`) without a new pass over the data.
 
 Models are computed and returned in float64; float32 inputs are widened block by block.
@@ -20,11 +23,13 @@ References
 Dayal & MacGregor (1997), J. Chemometrics 11(1), 73-85 (improved kernel PLS).
 Lindgren, Geladi & Wold (1993), J. Chemometrics 7(1), 45-59 (kernel PLS).
 Engstrøm & Jensen (2024), ikpls: fast cross-validation for PLS (algorithm 2).
+Chan, Golub & LeVeque (1979), Updating formulae and a pairwise algorithm for computing sample
+variances, Stanford CS report STAN-CS-79-773 (pooled moments).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -32,12 +37,13 @@ import numpy.typing as npt
 from nirskern._validate import FloatArray, check_int
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Sequence
 
 Float64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 __all__ = [
+    "CentredMoments",
     "FoldCrossProducts",
     "PLSModel",
     "cv_from_crossproducts",
@@ -81,39 +87,226 @@ class PLSModel(NamedTuple):
     x_rotations: Float64Array
 
 
-class FoldCrossProducts(NamedTuple):
-    """Cross-products of each validation block and of all rows, about reference vectors.
+class CentredMoments(NamedTuple):
+    """Row count, means and mean-centred cross-products of a set of rows (float64).
 
-    Every sum is over rows ``x - x_ref`` and ``y - y_ref`` (float64). Subtracting a reference
-    close to the mean before accumulating keeps the later downdates (``total - fold``) and the
-    centring (``G - s sᵀ / n``) free of catastrophic cancellation, also for float32 spectra.
+    Attributes
+    ----------
+    n : the number of rows.
+    x_mean : (P,) and y_mean : (T,) their means (zeros when there is no row).
+    xtx : (P, P) ``Σ (x - x̄)(x - x̄)ᵀ`` and xty : (P, T) ``Σ (x - x̄)(y - ȳ)ᵀ``.
+    """
+
+    n: int
+    x_mean: Float64Array
+    y_mean: Float64Array
+    xtx: Float64Array
+    xty: Float64Array
+
+    @classmethod
+    def of(cls, x: npt.ArrayLike, y: npt.ArrayLike) -> CentredMoments:
+        """The moments of the rows of ``x`` (N, P) and ``y`` (N,) or (N, T).
+
+        Blocks of rows are widened to float64, centred about their own mean and merged exactly,
+        so no offset common to the spectra costs precision.
+
+        >>> x = np.array([[1.0, 2.0], [3.0, 2.0], [5.0, 8.0]]) + 1e9
+        >>> m = CentredMoments.of(x, [0.0, 1.0, 2.0])
+        >>> m.n, m.xtx.tolist(), m.xty[:, 0].tolist()
+        (3, [[8.0, 12.0], [12.0, 24.0]], [4.0, 6.0])
+        """
+        arr = _as_x(x)
+        yy = _as_y(y, arr.shape[0])
+        return _moments(arr, yy, np.arange(arr.shape[0]))
+
+
+#: ``(n, x_mean, y_mean, xtx, xty)`` of one row set, or of stacked groups (a leading axis).
+_Moments = tuple[Any, Float64Array, Float64Array, Float64Array, Float64Array]
+
+
+def _merge(a: _Moments, b: _Moments) -> _Moments:
+    """The moments of two disjoint row sets together (Chan, Golub & LeVeque), for one set or
+    group by group; an empty set has zero means and sums, and merging it changes nothing."""
+    na, xa, ya, ga, gya = a
+    nb, xb, yb, gb, gyb = b
+    n = na + nb
+    share = np.asarray(nb / np.maximum(n, 1), dtype=np.float64)[..., np.newaxis]  # n_b / n
+    # S = S_a + S_b + (n_a n_b / n) d dᵀ with d = x̄_b - x̄_a, as the product of one scaled d.
+    root = np.sqrt(np.asarray(na)[..., np.newaxis] * share)
+    dx, dy = xb - xa, yb - ya
+    rx, ry = root * dx, root * dy
+    return (
+        n,
+        xa + share * dx,
+        ya + share * dy,
+        ga + gb + rx[..., :, np.newaxis] * rx[..., np.newaxis, :],
+        gya + gyb + rx[..., :, np.newaxis] * ry[..., np.newaxis, :],
+    )
+
+
+def _pool(
+    counts: IntArray,
+    x_means: Float64Array,
+    y_means: Float64Array,
+    xtx_sum: Float64Array,
+    xty_sum: Float64Array,
+) -> CentredMoments:
+    """The moments of the union of row groups, from each group's count and means and the sum of
+    their centred cross-products: ``S = Σ S_j + Σ n_j (x̄_j - x̄)(x̄_j - x̄)ᵀ``."""
+    n = int(counts.sum())
+    w = counts.astype(np.float64)
+    x_mean = (w @ x_means) / max(n, 1)
+    y_mean = (w @ y_means) / max(n, 1)
+    root = np.sqrt(w)[:, np.newaxis]
+    dx = root * (x_means - x_mean)
+    dy = root * (y_means - y_mean)
+    # GEMM on a copy: numpy's syrk path (``a.T @ a``) is ~10x slower for so few rows.
+    xtx = dx.T @ dx.copy()
+    xtx += xtx_sum
+    xty = dx.T @ dy
+    xty += xty_sum
+    return CentredMoments(n, x_mean, y_mean, xtx, xty)
+
+
+def _sums_leaving_one_out(
+    a: Float64Array, b: Float64Array, a0: Float64Array, b0: Float64Array
+) -> Iterator[tuple[Float64Array, Float64Array]]:
+    """``(a0 + Σ_{j≠k} a[j], b0 + Σ_{j≠k} b[j])`` for each ``k`` in order, never subtracting.
+
+    Divide and conquer: each half starts from the other half's sum, so the K sums cost
+    O(K log K) matrix additions (not K²), in one reused buffer per level. A yielded pair is
+    valid until the next one is requested.
+    """
+    levels = max(a.shape[0] - 1, 0).bit_length()
+    bufs = [(np.empty_like(a0), np.empty_like(b0)) for _ in range(levels)]
+
+    def solve(
+        lo: int, hi: int, a_out: Float64Array, b_out: Float64Array, level: int
+    ) -> Iterator[tuple[Float64Array, Float64Array]]:
+        if hi - lo == 1:
+            yield a_out, b_out
+            return
+        mid = (lo + hi) // 2
+        a_in, b_in = bufs[level]
+        for (start, stop), (other, end) in (((lo, mid), (mid, hi)), ((mid, hi), (lo, mid))):
+            np.add(a_out, a[other], out=a_in)
+            np.add(b_out, b[other], out=b_in)
+            for j in range(other + 1, end):
+                a_in += a[j]
+                b_in += b[j]
+            yield from solve(start, stop, a_in, b_in, level + 1)
+
+    if a.shape[0]:
+        yield from solve(0, a.shape[0], a0, b0, 0)
+
+
+class FoldCrossProducts(NamedTuple):
+    """The centred moments of each validation block and of the rows always in training.
+
+    Group ``j < K`` holds the rows of validation fold ``fold_ids[j]``, group ``K`` the rows with
+    fold id -1 (always in training; possibly none). Each group's cross-products are centred
+    about its own mean (float64); a training set's are pooled exactly from the other groups'
+    (:meth:`training_sets`), so a validation block never enters its own training model, and no
+    total is ever downdated.
 
     Attributes
     ----------
     fold_ids : (K,) the validation fold labels (sorted, non-negative).
-    counts : (K,) rows in each validation block.
-    xtx, xty, x_sum, y_sum : per validation block, shapes (K, P, P), (K, P, T), (K, P), (K, T).
-    n_total, xtx_total, xty_total, x_sum_total, y_sum_total : the same over all rows (including
-        rows with fold id -1, which are always in training).
-    x_ref : (P,) and y_ref : (T,) the references subtracted before accumulating.
+    counts : (K + 1,) rows per group.
+    x_mean, y_mean : (K + 1, P), (K + 1, T) group means (zeros for an empty group).
+    xtx, xty : (K + 1, P, P), (K + 1, P, T) per group, ``Σ (x - x̄)(x - x̄)ᵀ``, ``Σ (x - x̄)(y - ȳ)ᵀ``.
     """
 
     fold_ids: IntArray
     counts: IntArray
+    x_mean: Float64Array
+    y_mean: Float64Array
     xtx: Float64Array
     xty: Float64Array
-    x_sum: Float64Array
-    y_sum: Float64Array
-    n_total: int
-    xtx_total: Float64Array
-    xty_total: Float64Array
-    x_sum_total: Float64Array
-    y_sum_total: Float64Array
-    x_ref: Float64Array
-    y_ref: Float64Array
+
+    @classmethod
+    def from_groups(
+        cls, fold_ids: npt.ArrayLike, groups: Sequence[CentredMoments]
+    ) -> FoldCrossProducts:
+        """Stack the moments of the validation blocks (``fold_ids`` order), then of the rows
+        always in training.
+
+        >>> rng = np.random.default_rng(0)
+        >>> x, y = rng.normal(size=(6, 2)), rng.normal(size=6)
+        >>> parts = [CentredMoments.of(x[i::3], y[i::3]) for i in range(3)]
+        >>> cp = FoldCrossProducts.from_groups([4, 7], parts)
+        >>> cp.counts.tolist(), cp.n_total, cp.xtx.shape
+        ([2, 2, 2], 6, (3, 2, 2))
+        """
+        ids = np.asarray(fold_ids, dtype=np.int64)
+        if len(groups) != ids.shape[0] + 1:
+            msg = (
+                f"'groups' must hold {ids.shape[0] + 1} moments (folds, then -1); got {len(groups)}"
+            )
+            raise ValueError(msg)
+        return cls(
+            fold_ids=ids,
+            counts=np.array([g.n for g in groups], dtype=np.int64),
+            x_mean=np.stack([g.x_mean for g in groups]),
+            y_mean=np.stack([g.y_mean for g in groups]),
+            xtx=np.stack([g.xtx for g in groups]),
+            xty=np.stack([g.xty for g in groups]),
+        )
+
+    @property
+    def n_total(self) -> int:
+        """Rows in all groups."""
+        return int(self.counts.sum())
+
+    def total(self) -> CentredMoments:
+        """The moments of all rows (every group pooled).
+
+        >>> rng = np.random.default_rng(0)
+        >>> x, y = rng.normal(size=(9, 3)), rng.normal(size=9)
+        >>> cp = fold_crossproducts(x, y, np.arange(9) % 3)
+        >>> bool(np.allclose(cp.total().xtx, CentredMoments.of(x, y).xtx))
+        True
+        """
+        return _pool(self.counts, self.x_mean, self.y_mean, self.xtx.sum(axis=0), self.xty.sum(0))
+
+    def training_sets(self) -> Iterator[CentredMoments]:
+        """The moments of each validation block's training rows (every other group), in order.
+
+        Each pools the other groups' moments only; partial sums are shared by divide and
+        conquer, so the K sets cost O(K log K) additions of a (P, P) matrix.
+
+        >>> rng = np.random.default_rng(0)
+        >>> x, y = rng.normal(size=(9, 3)), rng.normal(size=9)
+        >>> folds = np.arange(9) % 3
+        >>> train = list(fold_crossproducts(x, y, folds).training_sets())[1]
+        >>> direct = CentredMoments.of(x[folds != 1], y[folds != 1])
+        >>> train.n, bool(np.allclose(train.xtx, direct.xtx))
+        (6, True)
+        """
+        k = self.fold_ids.shape[0]
+        sums = _sums_leaving_one_out(self.xtx[:k], self.xty[:k], self.xtx[k], self.xty[k])
+        for i, (xtx, xty) in enumerate(sums):
+            keep = np.arange(k + 1) != i
+            yield _pool(self.counts[keep], self.x_mean[keep], self.y_mean[keep], xtx, xty)
+
+    def merge(self, other: FoldCrossProducts) -> FoldCrossProducts:
+        """The moments of the rows of both (the same folds), group by group.
+
+        >>> rng = np.random.default_rng(0)
+        >>> x, y, folds = rng.normal(size=(12, 3)), rng.normal(size=12), np.arange(12) % 3
+        >>> halves = [fold_crossproducts(x[s], y[s], folds[s]) for s in (slice(6), slice(6, 12))]
+        >>> both = halves[0].merge(halves[1])
+        >>> bool(np.allclose(both.xtx, fold_crossproducts(x, y, folds).xtx))
+        True
+        """
+        if not np.array_equal(self.fold_ids, other.fold_ids):
+            msg = f"cannot merge the moments of folds {self.fold_ids} and {other.fold_ids}"
+            raise ValueError(msg)
+        n, x_mean, y_mean, xtx, xty = _merge(self[1:], other[1:])
+        return FoldCrossProducts(self.fold_ids, n, x_mean, y_mean, xtx, xty)
 
     def transform(self, d: npt.ArrayLike) -> FoldCrossProducts:
-        """Map the cross-products through a linear per-spectrum filter ``x -> D x``.
+        """Map the moments through a linear per-spectrum filter ``x -> D x``.
 
         ``D`` has shape (P_out, P). The result equals :func:`fold_crossproducts` of the filtered
         spectra ``x @ D.T`` (to rounding), at a cost independent of the number of rows.
@@ -129,7 +322,7 @@ class FoldCrossProducts(NamedTuple):
         True
         """
         dm = np.asarray(d, dtype=np.float64)
-        p = self.x_ref.shape[0]
+        p = self.x_mean.shape[1]
         if dm.ndim != 2 or dm.shape[1] != p:
             msg = f"'d' must be a 2-D (n_out, {p}) matrix; got shape {dm.shape}"
             raise ValueError(msg)
@@ -140,7 +333,7 @@ class FoldCrossProducts(NamedTuple):
         """:meth:`transform` given the filter as a row-wise function ``apply(M) = M @ Dᵀ``.
 
         A filter kernel that already runs fast on spectra (Savitzky-Golay, detrend) maps each
-        (P, P) cross-product in two passes over it, far cheaper than a dense ``D·G·Dᵀ``.
+        (P, P) cross-product in two passes over it, far cheaper than a dense ``D·S·Dᵀ``.
 
         >>> rng = np.random.default_rng(0)
         >>> x, y = rng.normal(size=(12, 5)), rng.normal(size=12)
@@ -151,7 +344,7 @@ class FoldCrossProducts(NamedTuple):
         """
 
         def both_sides(g: Float64Array) -> Float64Array:
-            # D G Dᵀ = apply(apply(G)ᵀ)ᵀ... G is symmetric, and so is the result.
+            # D S Dᵀ = apply(apply(S)ᵀ)... S is symmetric, and so is the result.
             out: Float64Array = np.ascontiguousarray(apply(np.ascontiguousarray(apply(g).T)).T)
             return out
 
@@ -160,18 +353,10 @@ class FoldCrossProducts(NamedTuple):
             out: Float64Array = np.ascontiguousarray(apply(np.ascontiguousarray(m.T)).T)
             return out
 
-        def vec(v: Float64Array) -> Float64Array:
-            out: Float64Array = apply(v[np.newaxis, :])[0]
-            return out
-
         return self._replace(
+            x_mean=apply(self.x_mean),  # D x̄ is the mean of the filtered rows
             xtx=np.stack([both_sides(g) for g in self.xtx]),
             xty=np.stack([left(gy) for gy in self.xty]),
-            x_sum=apply(self.x_sum),
-            xtx_total=both_sides(self.xtx_total),
-            xty_total=left(self.xty_total),
-            x_sum_total=vec(self.x_sum_total),
-            x_ref=vec(self.x_ref),
         )
 
 
@@ -349,30 +534,27 @@ def pls_fit(x: npt.ArrayLike, y: npt.ArrayLike, n_components: int) -> PLSModel:
     return PLSModel(_cumulative_coef(r, q), x_mean, y_mean, w, p, q, r)
 
 
-def pls_fit_crossproducts(cp: FoldCrossProducts, n_components: int) -> PLSModel:
-    """The model fitted on all rows of ``cp`` (``n_total``), without another pass over the data.
+def pls_fit_crossproducts(moments: CentredMoments, n_components: int) -> PLSModel:
+    """The model fitted on the rows summarised by ``moments``, without a pass over the data.
 
     Equal to :func:`pls_fit` on the same rows (to rounding).
 
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(size=(15, 4)), rng.normal(size=15)
-    >>> a = pls_fit_crossproducts(fold_crossproducts(x, y, np.arange(15) % 3), 3)
+    >>> a = pls_fit_crossproducts(fold_crossproducts(x, y, np.arange(15) % 3).total(), 3)
     >>> bool(np.allclose(a.coef, pls_fit(x, y, 3).coef))
     True
     """
-    n = cp.n_total
+    n, n_points = moments.n, moments.x_mean.shape[0]
     a_max = check_int(n_components, "n_components", minimum=1)
-    if a_max > min(n - 1, cp.x_ref.shape[0]):
+    if a_max > min(n - 1, n_points):
         msg = (
             "'n_components' must be <= min(n_samples - 1, n_points); "
-            f"got n_components={a_max}, n_samples={n}, n_points={cp.x_ref.shape[0]}"
+            f"got n_components={a_max}, n_samples={n}, n_points={n_points}"
         )
         raise ValueError(msg)
-    s, sy = cp.x_sum_total, cp.y_sum_total
-    c = cp.xtx_total - np.outer(s, s) / n
-    cy = cp.xty_total - np.outer(s, sy) / n
-    w, p, q, r = pls_core(c, cy, a_max)
-    return PLSModel(_cumulative_coef(r, q), cp.x_ref + s / n, cp.y_ref + sy / n, w, p, q, r)
+    w, p, q, r = pls_core(moments.xtx, moments.xty, a_max)
+    return PLSModel(_cumulative_coef(r, q), moments.x_mean, moments.y_mean, w, p, q, r)
 
 
 def pls_predict(
@@ -405,26 +587,21 @@ def pls_predict(
 
 
 # -- fast cross-validation -----------------------------------------------------------------------
-def _block_crossproducts(
-    x: FloatArray, y: Float64Array, rows: IntArray, x_ref: Float64Array, y_ref: Float64Array
-) -> tuple[Float64Array, Float64Array, Float64Array, Float64Array]:
-    """``(XᵀX, XᵀY, ΣX, ΣY)`` of ``rows`` about the references, in float64 blocks."""
-    p, t = x.shape[1], y.shape[1]
-    g = np.zeros((p, p))
-    gy = np.zeros((p, t))
-    s = np.zeros(p)
-    sy = np.zeros(t)
+def _moments(arr: FloatArray, yy: Float64Array, rows: IntArray) -> CentredMoments:
+    """The moments of ``rows``: float64 blocks, each centred about its own mean, merged."""
+    p, t = arr.shape[1], yy.shape[1]
+    out = CentredMoments(0, np.zeros(p), np.zeros(t), np.zeros((p, p)), np.zeros((p, t)))
     for start in range(0, rows.shape[0], _BLOCK_ROWS):
         idx = rows[start : start + _BLOCK_ROWS]
-        # Widen to float64 *before* subtracting the reference: float32 blocks then carry no
-        # float32 rounding into the sums, and the subtraction removes the large common offset.
-        xb = np.subtract(x[idx], x_ref, dtype=np.float64)
-        yb = y[idx] - y_ref
-        g += xb.T @ xb  # numpy maps Aᵀ·A onto a symmetric rank-k update (syrk)
-        gy += xb.T @ yb
-        s += xb.sum(axis=0)
-        sy += yb.sum(axis=0)
-    return g, gy, s, sy
+        # A float64 copy of the block (float32 spectra are widened before any arithmetic).
+        xb = np.asarray(arr[idx], dtype=np.float64)
+        yb = yy[idx]
+        x_mean, y_mean = xb.mean(axis=0), yb.mean(axis=0)
+        xb -= x_mean
+        # numpy maps Aᵀ·A onto a symmetric rank-k update (syrk)
+        block = CentredMoments(idx.shape[0], x_mean, y_mean, xb.T @ xb, xb.T @ (yb - y_mean))
+        out = block if out.n == 0 else CentredMoments(*_merge(out, block))
+    return out
 
 
 def _fold_rows(folds: IntArray) -> tuple[IntArray, list[IntArray], IntArray]:
@@ -448,72 +625,34 @@ def _prepare_cv(
 def fold_crossproducts(
     x: npt.ArrayLike, y: npt.ArrayLike, folds: npt.ArrayLike
 ) -> FoldCrossProducts:
-    """One pass over ``x``: the cross-products of every validation block and of all rows.
+    """One pass over ``x``: the centred moments of every validation block and of the rest.
 
     ``folds`` gives each row's validation fold (ids >= 0) or -1 for rows always in training.
-    Rows are visited once, grouped by fold, in float64 blocks about the mean spectrum.
+    Rows are visited once, grouped by fold, in float64 blocks.
 
     >>> rng = np.random.default_rng(0)
     >>> cp = fold_crossproducts(rng.normal(size=(9, 4)), rng.normal(size=9), np.arange(9) % 3)
-    >>> cp.xtx.shape, cp.counts.tolist(), bool(np.allclose(cp.xtx.sum(0), cp.xtx_total))
-    ((3, 4, 4), [3, 3, 3], True)
+    >>> cp.xtx.shape, cp.counts.tolist(), cp.n_total
+    ((4, 4, 4), [3, 3, 3, 0], 9)
     """
     arr, yy, fid = _prepare_cv(x, y, folds)
-    return _crossproducts(arr, yy, fid)
-
-
-def _crossproducts(arr: FloatArray, yy: Float64Array, fid: IntArray) -> FoldCrossProducts:
-    # Column means in float64 (numpy's pairwise summation): a cheap O(N·P) pre-pass whose result
-    # makes every later subtraction well conditioned.
-    x_ref = arr.mean(axis=0, dtype=np.float64)
-    y_ref = yy.mean(axis=0)
     fold_ids, blocks, always = _fold_rows(fid)
-    parts = [_block_crossproducts(arr, yy, rows, x_ref, y_ref) for rows in blocks]
-    g0, gy0, s0, sy0 = _block_crossproducts(arr, yy, always, x_ref, y_ref)
-    xtx = np.stack([part[0] for part in parts])
-    xty = np.stack([part[1] for part in parts])
-    x_sum = np.stack([part[2] for part in parts])
-    y_sum = np.stack([part[3] for part in parts])
-    return FoldCrossProducts(
-        fold_ids=fold_ids.astype(np.int64),
-        counts=np.array([rows.shape[0] for rows in blocks], dtype=np.int64),
-        xtx=xtx,
-        xty=xty,
-        x_sum=x_sum,
-        y_sum=y_sum,
-        n_total=arr.shape[0],
-        xtx_total=g0 + xtx.sum(axis=0),
-        xty_total=gy0 + xty.sum(axis=0),
-        x_sum_total=s0 + x_sum.sum(axis=0),
-        y_sum_total=sy0 + y_sum.sum(axis=0),
-        x_ref=x_ref,
-        y_ref=y_ref,
-    )
+    groups = [_moments(arr, yy, rows) for rows in [*blocks, always]]
+    return FoldCrossProducts.from_groups(fold_ids, groups)
 
 
 def _fit_fold(
-    total: tuple[Float64Array, Float64Array, Float64Array, Float64Array, int],
-    block: tuple[Float64Array, Float64Array, Float64Array, Float64Array, int],
-    refs: tuple[Float64Array, Float64Array],
-    n_components: int,
+    train: CentredMoments, n_components: int
 ) -> tuple[Float64Array, Float64Array, Float64Array, Float64Array]:
-    """Training model of one fold: ``(R, Q, x_mean, y_mean)`` from total minus block."""
-    g_t, gy_t, s_t, sy_t, n_t = total
-    g_v, gy_v, s_v, sy_v, n_v = block
-    n_tr = n_t - n_v
-    if n_tr <= n_components:
+    """Training model of one fold: ``(R, Q, x_mean, y_mean)``."""
+    if train.n <= n_components:
         msg = (
-            f"a training fold has {n_tr} rows: too few for n_components={n_components} "
+            f"a training fold has {train.n} rows: too few for n_components={n_components} "
             "(need more than n_components rows)"
         )
         raise ValueError(msg)
-    s = s_t - s_v
-    sy = sy_t - sy_v
-    # Centring by sums: Σ(x - x̄)(x - x̄)ᵀ = Σ(x - ref)(x - ref)ᵀ - s sᵀ / n with s = Σ(x - ref).
-    c = (g_t - g_v) - np.outer(s, s) / n_tr
-    cy = (gy_t - gy_v) - np.outer(s, sy) / n_tr
-    _, _, q, r = pls_core(c, cy, n_components)
-    return r, q, refs[0] + s / n_tr, refs[1] + sy / n_tr
+    _, _, q, r = pls_core(train.xtx, train.xty, n_components)
+    return r, q, train.x_mean, train.y_mean
 
 
 def _predict_block(
@@ -532,7 +671,7 @@ def _predict_block(
 def cv_from_crossproducts(
     cp: FoldCrossProducts, x: npt.ArrayLike, folds: npt.ArrayLike, n_components: int
 ) -> Float64Array:
-    """Out-of-fold predictions (A, N, T) from precomputed per-fold cross-products.
+    """Out-of-fold predictions (A, N, T) from precomputed per-fold moments.
 
     ``x`` are the spectra in the space of ``cp`` (after the same linear filter, if
     :meth:`FoldCrossProducts.transform` was used); only validation rows are read. Rows with fold
@@ -548,21 +687,41 @@ def cv_from_crossproducts(
     fid = _as_folds(folds, arr.shape[0])
     a_max = check_int(n_components, "n_components", minimum=1)
     fold_ids, blocks, _ = _fold_rows(fid)
-    if arr.shape[1] != cp.x_ref.shape[0]:
-        msg = f"'x' has {arr.shape[1]} points but the cross-products have {cp.x_ref.shape[0]}"
+    n_points = cp.x_mean.shape[1]
+    if arr.shape[1] != n_points:
+        msg = f"'x' has {arr.shape[1]} points but the cross-products have {n_points}"
         raise ValueError(msg)
     counts = np.array([rows.shape[0] for rows in blocks])
-    if not (np.array_equal(fold_ids, cp.fold_ids) and np.array_equal(counts, cp.counts)):
+    if not (np.array_equal(fold_ids, cp.fold_ids) and np.array_equal(counts, cp.counts[:-1])):
         msg = "'folds' does not match the folds the cross-products were computed with"
         raise ValueError(msg)
-    n_targets = cp.y_ref.shape[0]
-    out = np.full((a_max, arr.shape[0], n_targets), np.nan)
-    total = (cp.xtx_total, cp.xty_total, cp.x_sum_total, cp.y_sum_total, cp.n_total)
-    for k, rows in enumerate(blocks):
-        block = (cp.xtx[k], cp.xty[k], cp.x_sum[k], cp.y_sum[k], int(cp.counts[k]))
-        model = _fit_fold(total, block, (cp.x_ref, cp.y_ref), a_max)
-        out[:, rows, :] = _predict_block(arr, rows, model)
+    out = np.full((a_max, arr.shape[0], cp.y_mean.shape[1]), np.nan)
+    for rows, train in zip(blocks, cp.training_sets(), strict=True):
+        out[:, rows, :] = _predict_block(arr, rows, _fit_fold(train, a_max))
     return out
+
+
+def _training_sets(
+    arr: FloatArray, yy: Float64Array, fid: IntArray, max_groups: int
+) -> Iterator[CentredMoments]:
+    """:meth:`FoldCrossProducts.training_sets` of the folds ``fid``, holding the moments of at
+    most ``max_groups`` groups at once: beyond that, each half of the folds recurses with the
+    other half's rows merged into the rows always in training (one more pass per halving)."""
+    fold_ids, blocks, always = _fold_rows(fid)
+
+    def solve(lo: int, hi: int, outside: CentredMoments) -> Iterator[CentredMoments]:
+        if hi - lo == 1:
+            yield outside
+        elif hi - lo + 1 <= max_groups:
+            groups = [*(_moments(arr, yy, rows) for rows in blocks[lo:hi]), outside]
+            yield from FoldCrossProducts.from_groups(fold_ids[lo:hi], groups).training_sets()
+        else:
+            mid = (lo + hi) // 2
+            for a, b, c, d in ((lo, mid, mid, hi), (mid, hi, lo, mid)):
+                rest = _moments(arr, yy, np.concatenate(blocks[c:d]))
+                yield from solve(a, b, CentredMoments(*_merge(outside, rest)))
+
+    yield from solve(0, len(blocks), _moments(arr, yy, always))
 
 
 def pls_cv(
@@ -578,8 +737,9 @@ def pls_cv(
     ``folds`` holds each row's validation fold id (>= 0) or -1 (always training; NaN output).
     Equivalent to refitting PLS on each training fold and predicting its validation rows, but the
     data is read once for the cross-products and once for the predictions. When storing every
-    fold's (P, P) block would exceed ``max_bytes`` (e.g. leave-one-out on many rows), each fold's
-    block is recomputed from its rows instead (twice the arithmetic, bounded memory).
+    fold's (P, P) block would exceed ``max_bytes`` (e.g. leave-one-out on many rows), the folds
+    are split in halves until they fit, each half taking the other's rows from one more pass
+    (bounded memory, ``log2`` of the excess more passes).
 
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(30, 4)); y = x[:, 0] - x[:, 1]
@@ -592,17 +752,9 @@ def pls_cv(
     if a_max > arr.shape[1]:
         msg = f"'n_components' must be <= n_points={arr.shape[1]}; got n_components={a_max}"
         raise ValueError(msg)
-    n_folds = np.unique(fid[fid >= 0]).shape[0]
-    if n_folds * arr.shape[1] ** 2 * 8 <= max_bytes:
-        return cv_from_crossproducts(_crossproducts(arr, yy, fid), arr, fid, a_max)
-    x_ref = arr.mean(axis=0, dtype=np.float64)
-    y_ref = yy.mean(axis=0)
     _, blocks, _ = _fold_rows(fid)
-    all_rows = np.arange(arr.shape[0])
-    total = (*_block_crossproducts(arr, yy, all_rows, x_ref, y_ref), arr.shape[0])
     out = np.full((a_max, arr.shape[0], yy.shape[1]), np.nan)
-    for rows in blocks:
-        block = (*_block_crossproducts(arr, yy, rows, x_ref, y_ref), rows.shape[0])
-        model = _fit_fold(total, block, (x_ref, y_ref), a_max)
-        out[:, rows, :] = _predict_block(arr, rows, model)
+    max_groups = max_bytes // (8 * arr.shape[1] ** 2)
+    for rows, train in zip(blocks, _training_sets(arr, yy, fid, max_groups), strict=True):
+        out[:, rows, :] = _predict_block(arr, rows, _fit_fold(train, a_max))
     return out

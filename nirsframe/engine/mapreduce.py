@@ -6,11 +6,11 @@ process (``local``) or in a Ray task (``ray``), so both engines compute the same
 the same rows in the same order:
 
 * :func:`unit_crossproducts` applies stateless preprocessing chains to each batch and returns
-  the unit's per-fold cross-products of the training rows about a common reference
-  (:class:`~nirskern.pls.FoldCrossProducts`, summed on the driver in unit order by
-  :func:`add_crossproducts`);
+  the unit's per-fold moments of the training rows (count, mean, centred cross-products:
+  :class:`~nirskern.pls.FoldCrossProducts`), merged batch by batch, then on the driver unit by
+  unit, in order, by :meth:`~nirskern.pls.FoldCrossProducts.merge`;
 * :func:`unit_context_crossproducts` (chains with a fold-wise fitted step, :class:`MeanFitted`)
-  sums each context's training rows after that context's own fitted step;
+  does the same for each context's training rows after that context's own fitted step;
 * :func:`unit_predictions` applies the chains again and predicts each row with the PLS model
   of its fold (out-of-fold) and with the final model.
 
@@ -24,9 +24,9 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 1))
 >>> codes = np.array([0, 1, 0, 1, -1, -2])
->>> cp = partial_crossproducts(x, y, codes, np.array([0, 1]), np.zeros(3), np.zeros(1))
+>>> cp = partial_crossproducts(x, y, codes, np.array([0, 1]))
 >>> cp.counts.tolist(), cp.n_total
-([2, 2], 5)
+([2, 2, 1], 5)
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import lance
 import numpy as np
-from nirskern.pls import FoldCrossProducts, pls_predict
+from nirskern.pls import CentredMoments, FoldCrossProducts, pls_predict
 
 from nirsframe.exceptions import DatasetError
 
@@ -54,7 +54,6 @@ __all__ = [
     "MeanFitted",
     "SourceRef",
     "Unit",
-    "add_crossproducts",
     "context_transform",
     "partial_crossproducts",
     "training_codes",
@@ -217,81 +216,39 @@ def partial_crossproducts(
     y: npt.NDArray[np.float64],
     codes: npt.NDArray[np.int64],
     fold_ids: npt.NDArray[np.int64],
-    x_ref: npt.NDArray[np.float64],
-    y_ref: npt.NDArray[np.float64],
 ) -> FoldCrossProducts:
-    """Cross-products of the training rows of ``x`` (codes >= -1) about fixed references.
+    """The moments of the training rows of ``x`` (codes >= -1), group by group.
 
-    Validation block ``k`` holds the rows whose code is ``fold_ids[k]``; rows coded -1 count
-    in the totals only, rows coded -2 nowhere. Sums are float64 (float32 spectra are widened
-    before the reference is subtracted), as in :func:`nirskern.pls.fold_crossproducts`.
+    Validation block ``k`` holds the rows whose code is ``fold_ids[k]``, the last group the rows
+    coded -1; rows coded -2 count nowhere. Each group is centred about its own mean in float64,
+    as in :func:`nirskern.pls.fold_crossproducts`.
     """
-    p, t = x_ref.shape[0], y_ref.shape[0]
-    k = fold_ids.shape[0]
-    xtx, xty = np.zeros((k, p, p)), np.zeros((k, p, t))
-    x_sum, y_sum = np.zeros((k, p)), np.zeros((k, t))
-    counts = np.zeros(k, dtype=np.int64)
-    g0, gy0, s0, sy0 = np.zeros((p, p)), np.zeros((p, t)), np.zeros(p), np.zeros(t)
-    for j, code in enumerate([*fold_ids.tolist(), -1]):
-        rows = np.flatnonzero(codes == code)
-        if rows.size == 0:
-            continue
-        xb = np.subtract(x[rows], x_ref, dtype=np.float64)
-        yb = y[rows] - y_ref
-        g, gy = (xtx[j], xty[j]) if j < k else (g0, gy0)
-        g += xb.T @ xb
-        gy += xb.T @ yb
-        if j < k:
-            x_sum[j], y_sum[j], counts[j] = xb.sum(axis=0), yb.sum(axis=0), rows.size
-        else:
-            s0, sy0 = xb.sum(axis=0), yb.sum(axis=0)
-    return FoldCrossProducts(
-        fold_ids=fold_ids,
-        counts=counts,
-        xtx=xtx,
-        xty=xty,
-        x_sum=x_sum,
-        y_sum=y_sum,
-        n_total=int(np.count_nonzero(codes >= -1)),
-        xtx_total=g0 + xtx.sum(axis=0),
-        xty_total=gy0 + xty.sum(axis=0),
-        x_sum_total=s0 + x_sum.sum(axis=0),
-        y_sum_total=sy0 + y_sum.sum(axis=0),
-        x_ref=x_ref,
-        y_ref=y_ref,
-    )
+    groups = [
+        CentredMoments.of(x[rows], y[rows])
+        for rows in (np.flatnonzero(codes == code) for code in [*fold_ids.tolist(), -1])
+    ]
+    return FoldCrossProducts.from_groups(fold_ids, groups)
 
 
-def add_crossproducts(a: FoldCrossProducts, b: FoldCrossProducts) -> FoldCrossProducts:
-    """The cross-products of the rows of ``a`` and of ``b`` (same folds and references)."""
-    return a._replace(
-        counts=a.counts + b.counts,
-        xtx=a.xtx + b.xtx,
-        xty=a.xty + b.xty,
-        x_sum=a.x_sum + b.x_sum,
-        y_sum=a.y_sum + b.y_sum,
-        n_total=a.n_total + b.n_total,
-        xtx_total=a.xtx_total + b.xtx_total,
-        xty_total=a.xty_total + b.xty_total,
-        x_sum_total=a.x_sum_total + b.x_sum_total,
-        y_sum_total=a.y_sum_total + b.y_sum_total,
-    )
+def _width(axis: SpectralAxis, steps: Chain) -> int:
+    """Points at the end of ``steps`` applied to spectra on ``axis``."""
+    for step in steps:
+        axis = step.build(axis).output_axis(axis)
+    return len(axis)
 
 
 def unit_crossproducts(
     source: SourceRef,
     unit: Unit,
     chains: Sequence[Chain],
-    refs: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
     codes: npt.NDArray[np.int64],
     y: npt.NDArray[np.float64],
     fold_ids: npt.NDArray[np.int64],
     batch_rows: int,
 ) -> list[FoldCrossProducts]:
-    """Pass 1 on one unit: per chain, its batches' cross-products summed in batch order.
+    """Pass 1 on one unit: per chain, its batches' moments merged in batch order.
 
-    ``codes`` and ``y`` cover the unit's rows (fold code, target); ``refs[i]`` is chain ``i``'s
-    ``(x_ref, y_ref)``.
+    ``codes`` and ``y`` cover the unit's rows (fold code, target).
     """
     out: list[FoldCrossProducts | None] = [None] * len(chains)
     for offset, x in unit_batches(source, unit, batch_rows):
@@ -301,13 +258,12 @@ def unit_crossproducts(
         _check_finite(x, codes[rows] >= -1, unit.first + offset)
         values = apply_chains(x, source.axis, chains)
         for i, chain in enumerate(chains):
-            part = partial_crossproducts(
-                values[chain], y[rows], codes[rows], fold_ids, refs[i][0], refs[i][1]
-            )
+            part = partial_crossproducts(values[chain], y[rows], codes[rows], fold_ids)
             prev = out[i]
-            out[i] = part if prev is None else add_crossproducts(prev, part)
+            out[i] = part if prev is None else prev.merge(part)
     return [
-        cp if cp is not None else _empty(fold_ids, *refs[i], y.shape[1]) for i, cp in enumerate(out)
+        cp if cp is not None else _empty(fold_ids, _width(source.axis, chain), y.shape[1])
+        for cp, chain in zip(out, chains, strict=True)
     ]
 
 
@@ -315,16 +271,15 @@ def unit_context_crossproducts(
     source: SourceRef,
     unit: Unit,
     fitted: Sequence[MeanFitted],
-    refs: Sequence[Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]],
     codes: npt.NDArray[np.int64],
     y: npt.NDArray[np.float64],
     fold_ids: npt.NDArray[np.int64],
     batch_rows: int,
 ) -> list[list[FoldCrossProducts]]:
-    """The pass of chains with a fold-wise fitted step, on one unit.
+    """The pass of chains with a fitted step, on one unit.
 
-    Per chain and context (folds, then final): the totals of the context's training rows
-    after its own fitted step (``refs[i][c]`` is the reference of chain ``i``, context ``c``).
+    Per chain and context (folds, then final): the moments of the context's training rows after
+    its own fitted step (a single group: the rows always in training).
     """
     contexts: list[int | None] = [*(int(k) for k in fold_ids), None]
     none = np.zeros(0, dtype=np.int64)
@@ -342,29 +297,21 @@ def unit_context_crossproducts(
                 if keep.size == 0:  # the whole batch is in this context's validation fold
                     continue
                 xt = context_transform(values[f.prefix][keep], f, c)
-                part = partial_crossproducts(
-                    xt, y[rows][keep], learn[keep], none, refs[i][c][0], refs[i][c][1]
-                )
+                part = partial_crossproducts(xt, y[rows][keep], learn[keep], none)
                 prev = out[i][c]
-                out[i][c] = part if prev is None else add_crossproducts(prev, part)
+                out[i][c] = part if prev is None else prev.merge(part)
     return [
         [
-            cp if cp is not None else _empty(none, *refs[i][c], y.shape[1])
-            for c, cp in enumerate(per_context)
+            cp if cp is not None else _empty(none, _width(f.axis, (f.step, *f.suffix)), y.shape[1])
+            for cp in per_context
         ]
-        for i, per_context in enumerate(out)
+        for f, per_context in zip(fitted, out, strict=True)
     ]
 
 
-def _empty(
-    fold_ids: npt.NDArray[np.int64],
-    x_ref: npt.NDArray[np.float64],
-    y_ref: npt.NDArray[np.float64],
-    n_targets: int,
-) -> FoldCrossProducts:
+def _empty(fold_ids: npt.NDArray[np.int64], width: int, n_targets: int) -> FoldCrossProducts:
     none = np.full(0, NOT_TRAINING, dtype=np.int64)
-    x = np.zeros((0, x_ref.shape[0]))
-    return partial_crossproducts(x, np.zeros((0, n_targets)), none, fold_ids, x_ref, y_ref)
+    return partial_crossproducts(np.zeros((0, width)), np.zeros((0, n_targets)), none, fold_ids)
 
 
 def _check_finite(x: npt.NDArray[np.floating], used: npt.NDArray[np.bool_], first: int) -> None:

@@ -1,14 +1,15 @@
 """``nf.run(spec, "spectra.lance", engine=...)``: a cross-validated PLS search as map-reduce.
 
-PLS needs the spectra only through sums over rows: each fold's ``XᵀX``, ``XᵀY`` and column sums
-(:class:`~nirskern.pls.FoldCrossProducts`). The search therefore runs in two passes over a Lance
-source, each a map over *units* (row ranges of fragments) executed in this process (``local``)
-or as Ray tasks (``ray``), with the same functions (:mod:`nirsframe.engine.mapreduce`):
+PLS needs the spectra only through sums over rows: each fold's row count, means and centred
+``XᵀX`` and ``XᵀY`` (:class:`~nirskern.pls.FoldCrossProducts`). The search therefore runs in
+two passes over a Lance source, each a map over *units* (row ranges of fragments) executed in
+this process (``local``) or as Ray tasks (``ray``), with the same functions
+(:mod:`nirsframe.engine.mapreduce`):
 
 1. **Cross-products.** Each unit applies the stateless preprocessing chains to its batches and
-   returns per-fold cross-products about a common reference vector; the driver sums them in
-   unit order (so the result does not depend on scheduling) and fits, from the summed PxP
-   matrices alone, one PLS model per fold and the final model, for every component count.
+   returns per-fold moments; the driver merges them in unit order (so the result does not
+   depend on scheduling) and fits, from the merged PxP matrices alone, one PLS model per fold
+   (pooled from the other folds' moments) and the final model, for every component count.
    Chains ending in linear filters (Savitzky-Golay, detrend...) reuse the cross-products of
    their prefix mapped through the filter, as the in-memory search does.
 2. **Scores.** Each unit predicts its rows: out-of-fold with its fold's model, and with the
@@ -50,10 +51,6 @@ from nirsframe.engine.mapreduce import (
     MeanFitted,
     SourceRef,
     Unit,
-    add_crossproducts,
-    apply_chains,
-    context_transform,
-    unit_batches,
     unit_context_crossproducts,
     unit_crossproducts,
     unit_predictions,
@@ -328,22 +325,15 @@ def _ray_mapper(ray_address: str | None) -> MapFn:
 
 
 def _fit_models(cp: FoldCrossProducts, chain: Chain, wanted: list[int]) -> ChainModels:
-    """The fold models (training rows = totals minus the fold) and the final model, from the
-    cross-products alone, with the coefficients of the ``wanted`` component counts only."""
+    """The fold models (pooled from the other folds' moments) and the final model, from the
+    moments alone, with the coefficients of the ``wanted`` component counts only."""
     a_max = max(wanted)
     pick = np.asarray(wanted) - 1
     folds = []
-    for k in range(cp.fold_ids.shape[0]):
-        train = cp._replace(
-            n_total=cp.n_total - int(cp.counts[k]),
-            xtx_total=cp.xtx_total - cp.xtx[k],
-            xty_total=cp.xty_total - cp.xty[k],
-            x_sum_total=cp.x_sum_total - cp.x_sum[k],
-            y_sum_total=cp.y_sum_total - cp.y_sum[k],
-        )
+    for train in cp.training_sets():
         m = pls_fit_crossproducts(train, a_max)
         folds.append((m.coef[pick], m.x_mean, m.y_mean))
-    final = pls_fit_crossproducts(cp, a_max)
+    final = pls_fit_crossproducts(cp.total(), a_max)
     return ChainModels(
         chain,
         tuple(int(k) for k in cp.fold_ids),
@@ -363,7 +353,7 @@ def _fit_context_models(
     context's sums (its training rows after its own fitted step), the final one likewise."""
     a_max = max(wanted)
     pick = np.asarray(wanted) - 1
-    fits = [pls_fit_crossproducts(cp, a_max) for cp in contexts]
+    fits = [pls_fit_crossproducts(cp.total(), a_max) for cp in contexts]
     return ChainModels(
         chain,
         tuple(int(k) for k in fold_ids),
@@ -478,21 +468,18 @@ def run_streamed(
     return result
 
 
-def _add_all(a: Any, b: Any) -> Any:
-    """Element-wise sum of (nested lists of) cross-products."""
+def _merge_all(a: Any, b: Any) -> Any:
+    """Element-wise merge of (nested lists of) moments."""
     if isinstance(a, list):
-        return [_add_all(p, q) for p, q in zip(a, b, strict=True)]
-    return add_crossproducts(a, b)
+        return [_merge_all(p, q) for p, q in zip(a, b, strict=True)]
+    return a.merge(b)
 
 
 def _mean_fitted(chain: Chain, pos: int, cp: FoldCrossProducts, axis: SpectralAxis) -> MeanFitted:
     """The fitted step of ``chain`` with each context's mean of its input, from the prefix's
-    cross-products (a fold's training mean is the total minus the fold's block)."""
-    means = [
-        cp.x_ref + (cp.x_sum_total - cp.x_sum[k]) / (cp.n_total - int(cp.counts[k]))
-        for k in range(cp.fold_ids.shape[0])
-    ]
-    means.append(cp.x_ref + cp.x_sum_total / cp.n_total)
+    moments (a fold's training mean pools the other folds' means)."""
+    means = [train.x_mean for train in cp.training_sets()]
+    means.append(cp.total().x_mean)
     prefix = chain[:pos]
     return MeanFitted(prefix, chain[pos], chain[pos + 1 :], _axes(prefix, axis)[-1], tuple(means))
 
@@ -531,15 +518,9 @@ def _search(
     base_of = {c: c[: _linear_base(c, source.axis)] for c in stateless}
     prefixes = [c[:pos] for c, pos in fitted_at.items() if pos is not None]
     bases = list(dict.fromkeys([*base_of.values(), *prefixes]))
-    first = _first_batch(source, rows, batch_rows)
-    y_ref = np.array([np.nanmean(rows.y[rows.codes >= -1, 0])])
     common: dict[str, Any] = {"source": source, "fold_ids": fold_ids, "batch_rows": batch_rows}
     calls = [{"unit": u, "codes": rows.codes[_span(u)], "y": rows.y[_span(u)]} for u in rows.units]
-    values = apply_chains(first, source.axis, bases)
-    refs: list[Any] = [(_mean(values[b]), y_ref) for b in bases]
-    totals = reduce(
-        _add_all, mapper(unit_crossproducts, {**common, "chains": bases, "refs": refs}, calls)
-    )
+    totals = reduce(_merge_all, mapper(unit_crossproducts, {**common, "chains": bases}, calls))
     base_cp = dict(zip(bases, totals, strict=True))
     cps = {c: _map_suffix(base_cp[base_of[c]], c, len(base_of[c]), source.axis) for c in stateless}
     # Pass 1b, for fitted steps: each context's own step (fitted from its mean) and sums.
@@ -550,13 +531,8 @@ def _search(
     }
     contexts: dict[Chain, list[FoldCrossProducts]] = {}
     if fitted:
-        values = apply_chains(first, source.axis, [f.prefix for f in fitted.values()])
-        refs = [
-            [(_mean(context_transform(values[f.prefix], f, c)), y_ref) for c in range(len(f.means))]
-            for f in fitted.values()
-        ]
-        shared = {**common, "fitted": list(fitted.values()), "refs": refs}
-        per_chain = reduce(_add_all, mapper(unit_context_crossproducts, shared, calls))
+        shared = {**common, "fitted": list(fitted.values())}
+        per_chain = reduce(_merge_all, mapper(unit_context_crossproducts, shared, calls))
         contexts = dict(zip(fitted, per_chain, strict=True))
     models, wanted_of, skipped = _models(groups, rows, fold_ids, cps, fitted, contexts)
     # Pass 2: out-of-fold and final predictions of every unit, assembled in unit order.
@@ -580,24 +556,9 @@ def _search(
     return result
 
 
-def _mean(x: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
-    """Column means in float64."""
-    return np.asarray(x.mean(axis=0, dtype=np.float64))
-
-
 def _span(u: Unit) -> slice:
     """The unit's rows in the driver's per-row arrays."""
     return slice(u.first, u.first + (u.stop - u.start))
-
-
-def _first_batch(source: SourceRef, rows: _Rows, batch_rows: int) -> npt.NDArray[np.floating]:
-    """The training rows of the first batch (all its rows if none): the sums' references are
-    means over it after each chain (any vector near the data keeps the sums well conditioned)."""
-    unit = rows.units[0]
-    offset, x = next(unit_batches(source, unit, batch_rows))
-    codes = rows.codes[unit.first + offset : unit.first + offset + x.shape[0]]
-    train = np.flatnonzero(codes >= -1)
-    return x[train] if train.size else x
 
 
 def _models(
@@ -619,7 +580,7 @@ def _models(
     skipped: list[tuple[Candidate, str]] = []
     for key, members in groups:
         chain = key.steps
-        width = (contexts[chain][-1] if chain in fitted else cps[chain]).x_ref.shape[0]
+        width = (contexts[chain][-1] if chain in fitted else cps[chain]).x_mean.shape[1]
         limit = int(max(1, min(smallest - 1, width)))
         wanted = {v: n_components_of(v.model) for v in members}
         for v, n in wanted.items():

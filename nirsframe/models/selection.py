@@ -105,9 +105,9 @@ class _SubsetModels:
     """PLS models and RMSECV of row and column subsets from cross-products computed once.
 
     ``XᵀX`` of all rows is accumulated once about the mean spectrum; the model of a row subset
-    subtracts the left-out rows' cross-products (a downdate, as in fast cross-validation) and a
-    column subset is a sub-block, so no run re-reads the whole matrix. Per-fold cross-products
-    for the RMSECV of column subsets are likewise computed once.
+    subtracts the left-out rows' cross-products (a downdate) and a column subset is a sub-block,
+    so no run re-reads the whole matrix. Per-fold moments for the RMSECV of column subsets are
+    likewise computed once (a subset is their image under the column-selecting filter).
     """
 
     def __init__(
@@ -148,16 +148,10 @@ class _SubsetModels:
         if self.cp is None:
             pred = pls_cv(xs, self.y, self.folds, n_components)[:, :, 0]
         else:
-            cp = self.cp
-            sub = cp._replace(
-                xtx=cp.xtx[:, cols][:, :, cols],
-                xty=cp.xty[:, cols],
-                x_sum=cp.x_sum[:, cols],
-                xtx_total=cp.xtx_total[np.ix_(cols, cols)],
-                xty_total=cp.xty_total[cols],
-                x_sum_total=cp.x_sum_total[cols],
-                x_ref=cp.x_ref[cols],
-            )
+            # A column subset is the filter selecting those columns (an exact gather).
+            pick = np.zeros((cols.shape[0], self.x.shape[1]))
+            pick[np.arange(cols.shape[0]), cols] = 1.0
+            sub = self.cp.transform(pick)
             pred = cv_from_crossproducts(sub, xs, self.folds, n_components)[:, :, 0]
         rmse = np.sqrt(np.mean((pred - self.y[np.newaxis, :]) ** 2, axis=1))
         return float(np.min(rmse))

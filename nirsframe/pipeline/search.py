@@ -184,7 +184,7 @@ def _pls_group(
         x = node.shared
         cp = cache.crossproducts(key.steps, key.sources, key.merge)
         oof = cv_from_crossproducts(cp, x[ctx.train], ctx.folds, a_max)
-        model = pls_fit_crossproducts(cp, a_max)
+        model = pls_fit_crossproducts(cp.total(), a_max)
         return oof, pls_predict(x, model.coef, model.x_mean, model.y_mean)
     oof = np.full((a_max, ctx.train.shape[0], y.shape[1]), np.nan)
     position = {int(r): i for i, r in enumerate(ctx.train)}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import lance
 import numpy as np
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -117,23 +119,61 @@ def test_cli_run_with_an_engine(source: str, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
 
 
-def test_partial_sums_add_up_to_the_kernel_cross_products() -> None:
+def test_partial_moments_merge_into_the_kernel_moments() -> None:
     from nirskern.pls import fold_crossproducts, pls_fit_crossproducts
 
-    from nirsframe.engine.mapreduce import add_crossproducts, partial_crossproducts
+    from nirsframe.engine.mapreduce import partial_crossproducts
 
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(40, 6)) + 3.0, rng.normal(size=(40, 1))
     codes = np.tile([0, 1, 2, -1, -2], 8)
-    ids, ref, y_ref = np.array([0, 1, 2]), x[:10].mean(axis=0), np.zeros(1)
+    ids = np.array([0, 1, 2])
     halves = [
-        partial_crossproducts(x[s], y[s], codes[s], ids, ref, y_ref)
-        for s in (slice(0, 17), slice(17, 40))
+        partial_crossproducts(x[s], y[s], codes[s], ids) for s in (slice(0, 17), slice(17, 40))
     ]
-    summed = add_crossproducts(*halves)
+    merged = halves[0].merge(halves[1])
     train = codes >= -1
     kernel = fold_crossproducts(x[train], y[train], codes[train])
-    assert summed.counts.tolist() == kernel.counts.tolist() and summed.n_total == kernel.n_total
-    a, b = pls_fit_crossproducts(summed, 4), pls_fit_crossproducts(kernel, 4)
+    assert merged.counts.tolist() == kernel.counts.tolist() and merged.n_total == kernel.n_total
+    a, b = pls_fit_crossproducts(merged.total(), 4), pls_fit_crossproducts(kernel.total(), 4)
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(a.x_mean, b.x_mean, rtol=1e-13)
+
+
+def test_wild_validation_spectra_do_not_move_the_fold_models(source: str, tmp_path: Path) -> None:
+    """Half of validation fold 0 replaced by 1e6-scale noise: every chain's fold-0 model pools
+    the other folds' moments only (the msc reference too), so the other half's out-of-fold
+    predictions do not move (measured: bit-identical)."""
+    steps = [{"_or_": [[], {"detrend": {"order": 1}}, {"msc": {}}]}, pls_step(6)]
+    spec = {**SPEC, "steps": steps}
+    clean = search_lance(spec, source)
+    fold0 = clean.oof.filter((pl.col("fold") == 0) & (pl.col("variant") == 0))["sample_id"]
+    wild, kept = fold0[::2].cast(pl.Int64), fold0[1::2]
+    table = lance.dataset(source).to_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    x = frame["spectra"].to_numpy().copy()
+    hit = frame["id"].is_in(wild.implode()).to_numpy()
+    x[hit] = np.random.default_rng(0).normal(0.0, 1e6, (int(hit.sum()), x.shape[1]))
+    dirty_uri = str(tmp_path / "wild.lance")
+    dirty_table = frame.with_columns(pl.Series("spectra", x)).to_arrow()
+    lance.write_dataset(
+        dirty_table.replace_schema_metadata(table.schema.metadata),
+        dirty_uri,
+        max_rows_per_file=250,
+        data_storage_version="2.0",
+    )
+    dirty = search_lance(spec, dirty_uri)
+    keys = ["variant", "sample_id"]
+    a, b = (
+        r.oof.filter(pl.col("sample_id").is_in(kept.implode())).sort(keys) for r in (clean, dirty)
+    )
+    assert a.height == 3 * kept.len()
+    np.testing.assert_allclose(b["y_pred"].to_numpy(), a["y_pred"].to_numpy(), rtol=1e-12)
+    # The wild rows are in the other folds' training sets: those predictions do move.
+    other = [r.oof.filter(pl.col("fold") == 1)["y_pred"].to_numpy() for r in (clean, dirty)]
+    assert np.max(np.abs(other[1] - other[0])) > 1.0
+
+
+def pls_step(n: int) -> dict[str, Any]:
+    return {"model": {"pls": {"n_components": n}}}

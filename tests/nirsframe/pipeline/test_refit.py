@@ -8,8 +8,11 @@ The recorded model, replayed through ``nf.predict``, must reproduce them (and th
 test rows) to ~1e-12 (``TOL``).
 
 The replay is a direct refit. The search's fast path for chains of stateless linear steps
-(cross-products mapped through ``D·G·Dᵀ``) agrees with a direct refit to ~1e-10 only (e.g.
-``detrend | pls(12)`` on tecator): the chains here avoid that path where exactness is checked.
+(the raw spectra's moments mapped through ``D·S·Dᵀ``) agrees with a direct refit to ~4e-11 only
+(``detrend | pls(13)`` on tecator): detrend removes most of the raw scatter, so the raw moments'
+rounding grows ~190x relative to the result, and 13 components amplify it (moments of the
+detrended spectra themselves agree to ~1e-12). The chains here avoid that path where exactness
+is checked.
 """
 
 from __future__ import annotations
