@@ -15,9 +15,15 @@ nirs4all defaults that differ from nirsframe's are written out so the imported s
 the same thing (``SavitzkyGolay`` smooths with ``polyorder=3`` by default, nirsframe's
 ``savgol`` with 2). A ``branch`` becomes ``_or_`` over its sub-pipelines; a ``branch``
 followed by ``merge: features`` or ``merge: predictions`` (stacking, nested for multi-level
-stacking) and ``feature_augmentation`` keep nirs4all's form, which nirsframe reads. Anything
-else -- charts, other merges, sample augmentation, fine-tuning, unknown classes, or parameters
-without an equivalent -- is collected, and a single
+stacking) and ``feature_augmentation`` keep nirs4all's form, which nirsframe reads. At top
+level, a per-source branch (``{"branch": {"by_source": true, "steps": {source: [...]}}}`` or
+``source_branch``, with ``merge: {sources: concat}`` or ``merge_sources``) becomes
+``branch: {by_source: ...}`` + ``merge_sources: concat``, and a separation branch
+(``{"branch": {"by_metadata" | "by_tag": column, "steps": [...]}}`` or the metadata
+partitioner, closed by ``merge: concat``) the leading ``branch: {by_metadata | by_tag: column}``
+followed by its steps. Anything else -- charts, other merges, per-value steps, sample
+augmentation, fine-tuning, unknown classes, or parameters without an equivalent -- is
+collected, and a single
 :class:`~nirsframe.exceptions.SpecError` lists every one with its place in the file and why.
 
 >>> spec = convert_nirs4all(
@@ -45,6 +51,7 @@ from typing import Any, TypeGuard
 
 from nirsframe.exceptions import SpecError
 from nirsframe.models.sklearn_models import ALLOWED_MODULES
+from nirsframe.operators import REGISTRY
 from nirsframe.pipeline.spec import RESERVED_KEYWORDS, _parse_text, load_pipeline
 
 __all__ = [
@@ -319,12 +326,26 @@ _UNSUPPORTED_MODIFIERS = frozenset(
 _NOTES = frozenset({"_comment"})  # nirs4all's comment key, dropped anywhere
 _TOP_IGNORED = frozenset({"description", "has_generators", "num_configurations", "_comment"})
 
+#: Options of nirs4all's per-source branches (``source_branch`` keys) and why the others fail.
+_SOURCE_OPTIONS = {
+    "_merge_after_": "must be true or false",
+    "_merge_strategy_": "has no nirsframe equivalent (only 'concat' maps)",
+    "_default_": "has no nirsframe equivalent: list the steps of every source by name",
+}
+#: Options of nirs4all's separation branches and metadata partitioner, and why they fail.
+_SEPARATION_OPTIONS = {
+    "values": "has no nirsframe equivalent: every value of the column is its own group",
+    "group_values": "has no nirsframe equivalent: every value of the column is its own group",
+    "min_samples": "has no nirsframe equivalent: every group is kept (only min_samples=1 maps)",
+    "cv": "has no nirsframe equivalent: the pipeline's split is drawn inside every group",
+}
+
 _KEYWORD_REASONS = {
     "branch": "a 'branch' needs a non-empty list (or mapping) of sub-pipelines",
     "merge": "'merge' must follow a 'branch' step",
-    "merge_sources": "multi-source merging is not supported yet",
+    "merge_sources": "a source merge must follow a per-source branch ({'branch': "
+    "{'by_source': true, 'steps': {source: [...]}}} or 'source_branch')",
     "merge_predictions": "prediction merging (stacking) is not supported yet",
-    "source_branch": "per-source branches are not supported yet",
     "sample_augmentation": "sample augmentation is not supported yet",
     "concat_transform": "concatenated transforms are not supported yet",
     "finetune_params": "Optuna fine-tuning is not supported; sweep parameters with generators "
@@ -332,7 +353,9 @@ _KEYWORD_REASONS = {
     "train_params": "training parameters (neural models) are not supported",
     "exclude": "sample exclusion steps are not supported yet",
     "sample_filter": "sample filtering steps are not supported yet",
-    "metadata_partitioner": "per-group branches are not supported yet",
+    "metadata_partitioner": "its per-value steps have no nirsframe equivalent: nirsframe's "
+    "separation runs the same steps in every group (write {'branch': {'by_metadata': column, "
+    "'steps': [...]}})",
     "tag": "sample tagging steps are not supported yet",
     "rep_to_sources": "repetition handling steps are not supported yet",
     "rep_to_pp": "repetition handling steps are not supported yet",
@@ -380,6 +403,9 @@ class _Converter:
     issues: list[str] = field(default_factory=list)
     split: dict[str, Any] | None = None
     split_loc: str = ""
+    #: Where the separation branch is, and the ``merge: concat`` closing it.
+    separated_at: str = ""
+    closed_at: str = ""
 
     def issue(self, loc: str, reason: str) -> None:
         self.issues.append(f"{loc}: {reason}")
@@ -608,6 +634,20 @@ class _Converter:
             msg = f"a step must be a class path or a mapping; got {raw!r}"
             raise _Unsupported(msg)
         node = {k: v for k, v in raw.items() if k not in _NOTES}
+        kind = _branch_kind(node)
+        if kind == "filter":
+            msg = (
+                "a branch separating rows with a fitted sample filter (by_filter, sample "
+                "partitioner) has no nirsframe equivalent; nirsframe separates by a column "
+                "(by_metadata, by_tag)"
+            )
+            raise _Unsupported(msg)
+        if kind is not None:
+            msg = (
+                f"a {'per-source' if kind == 'source' else 'separation'} branch inside a "
+                "branch or generator; nirsframe reads it at the top level of the pipeline only"
+            )
+            raise _Unsupported(msg)
         node = _normalise_sweep(node)
         generators = [k for k in node if k in _GENERATORS]
         if generators:
@@ -704,23 +744,51 @@ class _Converter:
         self, raws: list[Any], locs: list[str], *, nested: bool = False
     ) -> tuple[list[Any], list[str]]:
         """The steps of a list of nirs4all steps (with the place of each): a ``branch``
-        followed by ``merge`` is kept as the pair nirsframe reads (feature merge or stack)."""
+        followed by ``merge`` is kept as the pair nirsframe reads (feature merge or stack); at
+        top level, per-source and separation branches become nirsframe's ``by_source`` and
+        ``by_metadata``/``by_tag`` forms."""
         steps: list[Any] = []
         where: list[str] = []
-        for i, raw in enumerate(raws):
-            if i and _is_merge(raw) and _is_branch(raws[i - 1]):
-                continue  # converted with its branch
+        i = 0
+        while i < len(raws):
+            raw, loc = raws[i], locs[i]
             nxt = raws[i + 1] if i + 1 < len(raws) else None
+            used, kind = 1, _branch_kind(raw)
+            pair: list[Any] = []
+            pair_where: list[str] = []
             try:
-                if _is_branch(raw) and _is_merge(nxt):
-                    pair = self.merged(raw["branch"], nxt["merge"], locs[i], locs[i + 1])
+                if kind == "source" and not nested:
+                    strategy = _source_merge(nxt)  # its merge goes with it
+                    used += strategy is not None
+                    merged = [] if strategy is None else self.source_merge(strategy, locs[i + 1])
+                    pair = [self.by_source(raw, loc), *merged]
+                elif kind == "separation" and not nested:
+                    first, inner, inner_where = self.separation(raw, loc, steps)
+                    # the stateless operators before it compute the same inside every group
+                    pair, pair_where = [first, *steps, *inner], [loc, *where, *inner_where]
+                    steps, where = [], []
+                elif kind is None and _is_branch(raw) and _is_merge(nxt):
+                    pair, used = self.merged(raw["branch"], nxt["merge"], loc, locs[i + 1]), 2
+                elif self.separated_at and not nested and _is_merge(raw):
+                    pair = [self.close_separation(raw["merge"], loc)]
                 else:
-                    pair = self._step(raw, locs[i], nested=nested)
+                    # an unsupported separation or per-source branch takes its merge along
+                    used += kind is not None and (_is_merge(nxt) or _source_merge(nxt) is not None)
+                    pair = self._step(raw, loc, nested=nested)
             except _Unsupported as exc:
-                self.issue(locs[i], str(exc))
+                self.issue(loc, str(exc))
+                pair = []
+            if pair and not nested and self.closed_at and self.closed_at != loc:
+                msg = (
+                    f"a step after the 'merge: concat' at {self.closed_at} runs once on the "
+                    "reassembled groups; nirsframe's separation runs the whole pipeline, "
+                    "model included, in every group"
+                )
+                self.issue(loc, msg)
                 pair = []
             steps.extend(pair)
-            where.extend([locs[i]] * len(pair))
+            where.extend(pair_where or [loc] * len(pair))
+            i += used
         return steps, where
 
     def merged(self, branch: Any, merge: Any, loc: str, merge_loc: str) -> list[Any]:
@@ -741,6 +809,124 @@ class _Converter:
                     msg = "a stacked branch with several models; give each model its own branch"
                     self.issue(_join(_join(loc, "branch"), i), msg)
         return [{"branch": [steps for steps, _ in subs]}, {"merge": merge}]
+
+    def by_source(self, raw: Mapping[str, Any], loc: str) -> dict[str, Any]:
+        """nirs4all's per-source branch as ``{branch: {by_source: {source: [steps]}}}``.
+
+        nirs4all writes ``{"branch": {"by_source": true, "steps": {"NIR": [...], ...}}}`` or,
+        before its v2 syntax, ``{"source_branch": {"NIR": [...], "_merge_after_": ...}}``.
+        """
+        if "source_branch" in raw:
+            body, here = raw["source_branch"], _join(loc, "source_branch")
+            per_source, options = body, {}
+            if _dict(body):  # else 'auto': no steps, for sources it does not name
+                options = {k: v for k, v in body.items() if k in _SOURCE_OPTIONS}
+                per_source = {k: v for k, v in body.items() if k not in _SOURCE_OPTIONS}
+        else:
+            body, here = dict(raw["branch"]), _join(_join(loc, "branch"), "steps")
+            if body.pop("by_source") not in (True, "auto"):
+                msg = f"'by_source' must be true or 'auto'; got {raw['branch']['by_source']!r}"
+                raise _Unsupported(msg)
+            per_source, options = body.pop("steps", None), body
+        for key, value in options.items():
+            if key == "_merge_after_" and isinstance(value, bool):
+                continue
+            if key == "_merge_strategy_" and value == "concat":
+                continue
+            reason = _SOURCE_OPTIONS.get(key, "has no nirsframe equivalent")
+            msg = f"per-source branch option {key!r}: {value!r} {reason}"
+            raise _Unsupported(msg)
+        if not _dict(per_source) or not per_source:
+            msg = (
+                "per-source steps must name every source ({source: [steps], ...}): nirsframe "
+                f"merges the spectra columns its by_source names; got {per_source!r}"
+            )
+            raise _Unsupported(msg)
+        out: dict[str, list[Any]] = {}
+        for name, sub in per_source.items():
+            items = [] if sub is None else sub if isinstance(sub, list) else [sub]
+            locs = [_join(_join(here, str(name)), j) for j in range(len(items))]
+            steps, _ = self.sequence(items, locs, nested=True)
+            if any(not _is_preprocessing_step(st) for st in steps):
+                msg = (
+                    f"source {name!r} holds a model or y_processing step; per-source steps "
+                    "are preprocessing only (the model follows the source merge)"
+                )
+                raise _Unsupported(msg)
+            out[str(name)] = steps
+        return {"branch": {"by_source": out}}
+
+    def source_merge(self, raw: Any, loc: str) -> list[dict[str, Any]]:
+        """``merge_sources``/``merge: {sources: ...}`` as ``merge_sources: concat`` (the one
+        strategy both share; issues are recorded at ``loc``)."""
+        plain = (
+            _dict(raw)
+            and set(raw) <= {"strategy", "mode", "sources", "on_incompatible"}
+            and raw.get("sources", "all") == "all"
+        )  # no weights, no selected sources
+        strategy = raw.get("strategy", raw.get("mode", "concat")) if plain else raw
+        if strategy != "concat":
+            msg = (
+                f"source merge {raw!r}: only 'concat' maps (nirs4all's 'stack' and 'dict' "
+                "feed neural networks; weights and source selection have no equivalent)"
+            )
+            self.issue(loc, msg)
+            return []
+        return [{"merge_sources": "concat"}]
+
+    def separation(
+        self, raw: Mapping[str, Any], loc: str, before: list[Any]
+    ) -> tuple[dict[str, Any], list[Any], list[str]]:
+        """A separation branch (one pipeline per value of a column) as nirsframe's leading
+        ``{branch: {by_metadata | by_tag: column}}``, with the steps nirs4all runs inside it.
+
+        nirs4all writes ``{"branch": {"by_metadata": "site", "steps": [...]}}`` (or
+        ``by_tag``), closed by ``{"merge": "concat"}``; its earlier metadata partitioner is
+        ``{"branch": [...], "by": "metadata_partitioner", "column": "site"}``.
+        """
+        if self.separated_at:
+            msg = f"a second separation branch (the first is at {self.separated_at})"
+            raise _Unsupported(msg)
+        self.separated_at = loc  # its 'merge: concat' is read even if it is unsupported
+        fitted = [next(iter(st)) for st in before if not _is_stateless(st)]
+        if fitted:
+            msg = (
+                f"steps before the separation branch ({', '.join(map(str, fitted))}) are "
+                "fitted on every group at once; nirsframe separates the whole pipeline (only "
+                "stateless operators may come first): move them into the branch's 'steps'"
+            )
+            raise _Unsupported(msg)
+        key, column, inner, options, here = _separation_parts(raw, loc)
+        for option, value in options.items():
+            if option == "min_samples" and _same(value, 1):
+                continue
+            reason = _SEPARATION_OPTIONS.get(option, "has no nirsframe equivalent")
+            msg = f"separation branch option {option!r}: {value!r} {reason}"
+            raise _Unsupported(msg)
+        if not isinstance(column, str) or not column:
+            msg = f"a separation branch needs a column name; got {column!r}"
+            raise _Unsupported(msg)
+        if not isinstance(inner, list):
+            msg = (
+                "per-value steps ({value: [steps]}) have no nirsframe equivalent: nirsframe's "
+                "separation runs the same steps in every group"
+            )
+            raise _Unsupported(msg)
+        locs = [_join(here, j) for j in range(len(inner))]
+        steps, where = self.sequence(inner, locs)
+        return {"branch": {key: column}}, steps, where
+
+    def close_separation(self, merge: Any, loc: str) -> dict[str, Any]:
+        """The ``merge: concat`` reassembling the groups of the separation branch."""
+        if merge != "concat":
+            msg = (
+                f"'merge': {merge!r} after the separation branch at {self.separated_at}: only "
+                "'concat' (reassemble the groups' predictions) maps; a meta-model over the "
+                "groups has no nirsframe equivalent"
+            )
+            raise _Unsupported(msg)
+        self.closed_at = loc
+        return {"merge": "concat"}
 
     def feature_augmentation(self, node: Mapping[str, Any], loc: str) -> dict[str, Any]:
         """``feature_augmentation`` (each operation a view, ``action`` kept) in nirsframe's
@@ -822,6 +1008,87 @@ def _normalise_sweep(node: dict[str, Any]) -> dict[str, Any]:
             injected = {**op, "params": params}
             return injected if wrapper is None else {**base, wrapper: injected}
     return node
+
+
+def _dict(raw: Any) -> TypeGuard[Mapping[Any, Any]]:
+    return isinstance(raw, Mapping)
+
+
+def _branch_kind(raw: Any) -> str | None:
+    """``"source"``, ``"separation"`` or ``"filter"`` for nirs4all's sample- or source-splitting
+    branches (``by_source``, ``source_branch``, ``by_metadata``/``by_tag``, the metadata
+    partitioner, ``by_filter`` and the sample partitioners); ``None`` for other steps.
+
+    >>> _branch_kind({"branch": {"by_metadata": "site"}}), _branch_kind({"branch": [[]]})
+    ('separation', None)
+    """
+    if not _dict(raw):
+        return None
+    if set(raw) == {"source_branch"}:
+        return "source"
+    if "branch" not in raw:
+        return None
+    if raw.get("by") == "metadata_partitioner":
+        return "separation"
+    body = raw["branch"]
+    if set(raw) != {"branch"} or not _dict(body):
+        return None
+    if "by_source" in body:
+        return "source"
+    if "by_metadata" in body or "by_tag" in body or body.get("by") == "metadata_partitioner":
+        return "separation"
+    if "by_filter" in body or body.get("by") in ("sample_partitioner", "outlier_excluder"):
+        return "filter"
+    return None
+
+
+def _separation_parts(
+    raw: Mapping[str, Any], loc: str
+) -> tuple[str, Any, Any, dict[str, Any], str]:
+    """``(by_metadata | by_tag, column, steps, other options, place of the steps)``."""
+    body = raw["branch"]
+    here = _join(loc, "branch")
+    if raw.get("by") == "metadata_partitioner":  # the options are next to 'branch'
+        options = {k: v for k, v in raw.items() if k not in {"branch", "by"}}
+        if not _dict(body):
+            return "by_metadata", options.pop("column", None), body, options, here
+        here = _join(here, "steps")
+    elif "by_metadata" not in body and "by_tag" not in body:  # metadata partitioner inside
+        options, here = {}, _join(here, "steps")
+    else:
+        key = "by_tag" if "by_tag" in body else "by_metadata"
+        options = {k: v for k, v in body.items() if k not in {key, "steps"}}
+        return key, body[key], body.get("steps", []), options, _join(here, "steps")
+    options |= {k: v for k, v in body.items() if k not in {"by", "steps"}}
+    return "by_metadata", options.pop("column", None), body.get("steps", []), options, here
+
+
+def _source_merge(raw: Any) -> Any:
+    """The strategy of a ``merge_sources`` or ``merge: {sources: ...}`` step, else ``None``.
+
+    >>> _source_merge({"merge": {"sources": "concat"}}), _source_merge({"merge": "concat"})
+    ('concat', None)
+    """
+    if _dict(raw) and set(raw) == {"merge_sources"}:
+        return raw["merge_sources"]
+    if (
+        _dict(raw)
+        and set(raw) == {"merge"}
+        and _dict(raw["merge"])
+        and set(raw["merge"]) == {"sources"}
+    ):
+        return raw["merge"]["sources"]
+    return None
+
+
+def _is_stateless(step: Any) -> bool:
+    """Whether a converted step is a stateless operator (the same on any group of rows)."""
+    name = next(iter(step)) if _dict(step) and len(step) == 1 else None
+    return name in REGISTRY and REGISTRY[name].kind == "stateless"
+
+
+def _is_preprocessing_step(step: Any) -> bool:
+    return not _is_model_step(step) and not (_dict(step) and "y_processing" in step)
 
 
 def _is_branch(raw: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -918,8 +1185,9 @@ def convert_nirs4all(
         raise SpecError(msg)
     conv = _Converter()
     steps, locs = conv.sequence(steps_raw, [f"pipeline[{i}]" for i in range(len(steps_raw))])
-    if not conv.issues:
-        steps = _merge_models(steps, locs, conv)
+    if not conv.issues:  # a closing 'merge: concat' is no step between two models
+        tail = steps[-1:] if conv.closed_at else []
+        steps = [*_merge_models(steps[: len(steps) - len(tail)], locs, conv), *tail]
     if conv.issues:
         count = len(conv.issues)
         head = f"cannot import the nirs4all pipeline: {count} unsupported step{'s' * (count > 1)}"

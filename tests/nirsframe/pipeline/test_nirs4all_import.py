@@ -6,14 +6,19 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
 import pytest
 import yaml
+from polars.testing import assert_frame_equal
 from scipy import signal
 from scipy.ndimage import gaussian_filter1d
 from typer.testing import CliRunner
 
+import nirsframe.api as api
 from nirsframe.cli import app
 from nirsframe.exceptions import SpecError
+from nirsframe.io import scan_parquet
+from nirsframe.io.sources import pivot_sources
 from nirsframe.operators import REGISTRY
 from nirsframe.pipeline.nirs4all_import import convert_nirs4all
 from nirsframe.pipeline.spec import expand, load_pipeline
@@ -598,3 +603,222 @@ def test_a_stacked_branch_with_two_models_is_reported() -> None:
                 {"model": "sklearn.linear_model.Ridge"},
             ]
         )
+
+
+# -- separation and per-source branches ------------------------------------------------------------
+KFOLD5 = {"class": "sklearn.model_selection.KFold", "params": {"n_splits": 5}}
+GROUP_STEPS = [{"_or_": [f"{T}.MSC", f"{T}.Detrend"]}, n4a_pls(5)]
+NATIVE_SEPARATION = {
+    "name": "nirs4all-import",
+    "target": "moisture",
+    "split": {"kfold": {"n_splits": 5}},
+    "steps": [
+        {"branch": {"by_metadata": "instrument"}},
+        {"snv": {}},
+        {"_or_": [{"msc": {}}, {"detrend": {}}]},
+        {"model": {"pls": {"n_components": 5, "scale": True}}},
+        {"merge": "concat"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "separation",
+    [
+        # nirs4all v2 (BranchController): the steps inside, or after the branch
+        [{"branch": {"by_metadata": "instrument", "steps": GROUP_STEPS}}],
+        [{"branch": {"by_metadata": "instrument", "min_samples": 1}}, *GROUP_STEPS],
+        # its earlier MetadataPartitionerController
+        [{"branch": GROUP_STEPS, "by": "metadata_partitioner", "column": "instrument"}],
+        [{"branch": {"by": "metadata_partitioner", "column": "instrument", "steps": GROUP_STEPS}}],
+    ],
+)
+def test_separation_branches_convert_to_by_metadata(separation: list[Any]) -> None:
+    # the stateless SNV before the branch computes the same inside every group
+    pipeline = [f"{T}.SNV", KFOLD5, *separation, {"merge": "concat"}]
+    assert convert_nirs4all(pipeline, target="moisture") == NATIVE_SEPARATION
+
+
+def test_by_tag_and_an_unclosed_separation_convert() -> None:
+    spec = convert_nirs4all([{"branch": {"by_tag": "batch", "steps": [n4a_pls(3)]}}])
+    assert spec["steps"] == [
+        {"branch": {"by_tag": "batch"}},
+        {"model": {"pls": {"n_components": 3, "scale": True}}},
+    ]
+    assert load_pipeline(spec).separate_by == "batch"
+
+
+def _corn() -> Any:
+    ds = scan_parquet(SHARED_DATA / "corn.parquet")
+    # corn repeats its sample ids across instruments
+    ids = (pl.col("instrument") + ":" + pl.col("sample_id")).alias("sample_id")
+    return ds.with_frame(ds.frame.with_columns(ids)).collect()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "corn.parquet").exists(), reason="shared data absent")
+def test_converted_separation_runs_as_the_native_spec_on_corn() -> None:
+    pipeline = [
+        f"{T}.SNV",
+        KFOLD5,
+        {"branch": {"by_metadata": "instrument", "steps": GROUP_STEPS}},
+        {"merge": "concat"},
+    ]
+    ds = _corn()
+    ours = api.run(convert_nirs4all(pipeline, target="moisture"), ds)
+    native = api.run(NATIVE_SEPARATION, ds)
+    assert_frame_equal(ours.ranking, native.ranking)
+    assert_frame_equal(ours.oof, native.oof)
+    assert ours.oof.height == 2 * 240
+    assert ours.best["preprocessing"].startswith("by instrument: ")
+
+
+NATIVE_SOURCES = {
+    "name": "nirs4all-import",
+    "target": "moisture",
+    "split": {"kfold": {"n_splits": 5}},
+    "steps": [
+        {"branch": {"by_source": {"m5": [{"snv": {}}], "mp6": [{"msc": {}}, {"detrend": {}}]}}},
+        {"merge_sources": "concat"},
+        {"model": {"pls": {"n_components": 4, "scale": True}}},
+    ],
+}
+PER_SOURCE = {"m5": [f"{T}.SNV"], "mp6": [f"{T}.MSC", f"{T}.Detrend"]}
+
+
+@pytest.mark.parametrize(
+    ("branch", "merge"),
+    [
+        # nirs4all v2: a separation branch by source, then the unified merge syntax
+        ({"branch": {"by_source": True, "steps": PER_SOURCE}}, {"merge": {"sources": "concat"}}),
+        ({"branch": {"by_source": "auto", "steps": PER_SOURCE}}, {"merge_sources": "concat"}),
+        # the earlier SourceBranchController, auto-merged or merged by the next step
+        ({"source_branch": {**PER_SOURCE, "_merge_strategy_": "concat"}}, None),
+        (
+            {"source_branch": {**PER_SOURCE, "_merge_after_": False}},
+            {"merge_sources": {"strategy": "concat", "sources": "all"}},
+        ),
+    ],
+)
+def test_per_source_branches_convert_to_by_source(branch: Any, merge: Any) -> None:
+    pipeline = [KFOLD5, branch, *([merge] if merge else []), n4a_pls(4)]
+    spec = convert_nirs4all(pipeline, target="moisture")
+    expected = dict(NATIVE_SOURCES)
+    if merge is None:  # nirsframe merges by concatenation by default
+        expected["steps"] = [s for s in NATIVE_SOURCES["steps"] if "merge_sources" not in s]
+    assert spec == expected
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "corn.parquet").exists(), reason="shared data absent")
+def test_converted_per_source_branch_runs_as_the_native_spec_on_corn() -> None:
+    ds = pivot_sources(scan_parquet(SHARED_DATA / "corn.parquet"), "instrument")
+    pipeline = [
+        KFOLD5,
+        {"branch": {"by_source": True, "steps": PER_SOURCE}},
+        {"merge": {"sources": "concat"}},
+        n4a_pls(4),
+    ]
+    ours = api.run(convert_nirs4all(pipeline, target="moisture"), ds)
+    native = api.run(NATIVE_SOURCES, ds)
+    assert_frame_equal(ours.ranking, native.ranking)
+    assert_frame_equal(ours.oof, native.oof)
+    assert ours.best["preprocessing"] == (  # PLSRegression(scale=True) scales every source
+        "concat[spectra_m5: snv | autoscale(ddof=1); "
+        "spectra_mp6: msc | detrend | autoscale(ddof=1)]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "fragment"),
+    [
+        (
+            [{"branch": {"by_metadata": "site", "steps": {"A": [f"{T}.SNV"], "B": []}}}],
+            "pipeline[0]: per-value steps ({value: [steps]}) have no nirsframe equivalent",
+        ),
+        (
+            [{"branch": {"by_metadata": "site", "values": {"ab": ["A", "B"]}}}, n4a_pls(2)],
+            "pipeline[0]: separation branch option 'values'",
+        ),
+        (
+            [{"branch": [n4a_pls(2)], "by": "metadata_partitioner", "column": "s", "cv": KFOLD5}],
+            "pipeline[0]: separation branch option 'cv'",
+        ),
+        (
+            [f"{T}.MSC", {"branch": {"by_metadata": "site"}}, n4a_pls(2)],
+            "pipeline[1]: steps before the separation branch (msc) are fitted",
+        ),
+        (
+            [{"branch": {"by_metadata": "site"}}, f"{T}.SNV", {"merge": "concat"}, n4a_pls(2)],
+            "pipeline[3]: a step after the 'merge: concat' at pipeline[2]",
+        ),
+        (
+            [
+                {"branch": [n4a_pls(2)], "by": "metadata_partitioner", "column": "site"},
+                {"merge": "predictions"},
+                {"model": "sklearn.linear_model.Ridge"},
+            ],
+            "pipeline[1]: 'merge': 'predictions' after the separation branch at pipeline[0]",
+        ),
+        (
+            [{"branch": {"by_filter": {"class": "nirs4all.operators.filters.YOutlierFilter"}}}],
+            "pipeline[0]: a branch separating rows with a fitted sample filter",
+        ),
+        (
+            [{"branch": [[{"branch": {"by_metadata": "site"}}, n4a_pls(2)], [n4a_pls(3)]]}],
+            "pipeline[0].branch[0][0]: a separation branch inside a branch or generator",
+        ),
+        (
+            [{"metadata_partitioner": {"column": "site", "branches": {"A": [f"{T}.SNV"]}}}],
+            "pipeline[0]: 'metadata_partitioner': its per-value steps have no nirsframe",
+        ),
+        (
+            [{"branch": {"by_source": True, "steps": [f"{T}.SNV"]}}, n4a_pls(2)],
+            "pipeline[0]: per-source steps must name every source",
+        ),
+        (
+            [{"source_branch": "auto"}, n4a_pls(2)],
+            "pipeline[0]: per-source steps must name every source",
+        ),
+        (
+            [{"source_branch": {"NIR": [f"{T}.SNV"], "_default_": [f"{T}.MSC"]}}, n4a_pls(2)],
+            "pipeline[0]: per-source branch option '_default_'",
+        ),
+        (
+            [{"source_branch": {"NIR": [f"{T}.SNV", n4a_pls(2)]}}],
+            "pipeline[0]: source 'NIR' holds a model or y_processing step",
+        ),
+        (
+            [{"branch": {"by_source": True, "steps": {"NIR": []}}}, {"merge_sources": "stack"}],
+            "pipeline[1]: source merge 'stack': only 'concat' maps",
+        ),
+        (
+            [f"{T}.SNV", {"merge_sources": "concat"}, n4a_pls(2)],
+            "pipeline[1]: 'merge_sources': a source merge must follow a per-source branch",
+        ),
+    ],
+)
+def test_unsupported_separations_name_the_place(pipeline: list[Any], fragment: str) -> None:
+    with pytest.raises(SpecError, match="unsupported step") as info:
+        convert_nirs4all(pipeline)
+    assert fragment in str(info.value)
+
+
+def test_every_unsupported_separation_step_is_listed() -> None:
+    pipeline = [
+        {"branch": {"by_metadata": "site", "steps": [f"{T}.Haar"]}},
+        {"source_branch": {"NIR": [f"{T}.Haar"]}},
+        {"merge": {"sources": {"mode": "concat", "weights": {"NIR": 1.0}}}},
+        n4a_pls(2),
+        {"merge": "concat"},
+        {"branch": {"by_tag": "batch"}},
+    ]
+    with pytest.raises(SpecError) as info:
+        convert_nirs4all(pipeline)
+    message = str(info.value)
+    assert message.startswith("cannot import the nirs4all pipeline: 4 unsupported steps:")
+    for expected in (
+        "pipeline[0].branch.steps[0]: Haar:",
+        "pipeline[1].source_branch.NIR[0]: Haar:",
+        "pipeline[2]: source merge {'mode': 'concat', 'weights': {'NIR': 1.0}}: only 'concat'",
+        "pipeline[5]: a second separation branch (the first is at pipeline[0])",
+    ):
+        assert f"\n  - {expected}" in message, expected
