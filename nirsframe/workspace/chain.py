@@ -119,6 +119,24 @@ def _json_value(v: Any, where: str) -> Any:
     raise InvalidParameterError(msg)
 
 
+def versioned_doc(members: Mapping[str, bytes], kind: str, version: int) -> dict[str, Any]:
+    """The JSON document ``<kind>.json`` of ``members``, checked to be ``format_version``.
+
+    >>> versioned_doc({"chain.json": b'{"format_version": 1}'}, "chain", 1)
+    {'format_version': 1}
+    """
+    try:
+        doc = json.loads(members[f"{kind}.json"])
+    except (KeyError, ValueError) as exc:
+        msg = f"{kind}.json is missing or not JSON: {exc}"
+        raise WorkspaceError(msg) from exc
+    if not isinstance(doc, dict) or doc.get("format_version") != version:
+        got = doc.get("format_version") if isinstance(doc, dict) else doc
+        msg = f"{kind} format_version must be {version}; got {got!r}"
+        raise WorkspaceError(msg)
+    return doc
+
+
 @dataclass(frozen=True)
 class ChainStep:
     """One fitted step: an operator (or model) name, its parameters and its learned arrays.
@@ -341,15 +359,7 @@ class FittedChain:
     @classmethod
     def from_members(cls, members: Mapping[str, bytes]) -> FittedChain:
         """Inverse of :meth:`to_members` (arrays loaded with ``allow_pickle=False``)."""
-        try:
-            doc = json.loads(members["chain.json"])
-        except (KeyError, ValueError) as exc:
-            msg = f"chain.json is missing or not JSON: {exc}"
-            raise WorkspaceError(msg) from exc
-        if not isinstance(doc, dict) or doc.get("format_version") != CHAIN_FORMAT_VERSION:
-            got = doc.get("format_version") if isinstance(doc, dict) else doc
-            msg = f"chain format_version must be {CHAIN_FORMAT_VERSION}; got {got!r}"
-            raise WorkspaceError(msg)
+        doc = versioned_doc(members, "chain", CHAIN_FORMAT_VERSION)
 
         def step(entry: Any) -> ChainStep:
             try:

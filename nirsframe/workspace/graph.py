@@ -44,7 +44,7 @@ import polars as pl
 from nirsframe._bridge import series_to_matrix
 from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import AxisError, DatasetError, SpectralShapeError, WorkspaceError
-from nirsframe.workspace.chain import FittedChain, members_hash
+from nirsframe.workspace.chain import FittedChain, members_hash, versioned_doc
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -390,15 +390,7 @@ class FittedGraph:
     @classmethod
     def from_members(cls, members: Mapping[str, bytes]) -> FittedGraph:
         """Inverse of :meth:`to_members`; every chain must match its recorded hash."""
-        try:
-            doc = json.loads(members["graph.json"])
-        except (KeyError, ValueError) as exc:
-            msg = f"graph.json is missing or not JSON: {exc}"
-            raise WorkspaceError(msg) from exc
-        if not isinstance(doc, dict) or doc.get("format_version") != GRAPH_FORMAT_VERSION:
-            got = doc.get("format_version") if isinstance(doc, dict) else doc
-            msg = f"graph format_version must be {GRAPH_FORMAT_VERSION}; got {got!r}"
-            raise WorkspaceError(msg)
+        doc = versioned_doc(members, "graph", GRAPH_FORMAT_VERSION)
         try:
             return cls(doc["kind"], _Decoder(members, doc["chains"]).node(doc["root"]), doc["info"])
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
