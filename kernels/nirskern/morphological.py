@@ -36,50 +36,110 @@ def _reflect(k: int, n: int) -> int:
 
 
 @jit
-def _minmax_filter(y: FloatArray, half: int, is_max: bool, out: FloatArray) -> None:  # noqa: FBT001
-    """Moving min (or max) over ``2 * half + 1`` points with reflect edges (van Herk/Gil-Werman).
+def _reflect_pad(y: FloatArray, half: int, ext: FloatArray) -> None:
+    """``ext[:n + 2 * half]`` = ``y`` extended by ``half`` points each side, ``reflect`` mode."""
+    n = y.shape[0]
+    for j in range(n):
+        ext[half + j] = y[j]
+    for k in range(half):
+        ext[k] = y[_reflect(k - half, n)]
+        ext[half + n + k] = y[_reflect(n + k, n)]
 
-    O(n) whatever the window: prefix/suffix extrema over blocks of the window length.
+
+@jit
+def _minmax_filter(
+    y: FloatArray,
+    half: int,
+    is_max: bool,  # noqa: FBT001
+    out: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+) -> None:
+    """Moving min (or max) over ``2 * half + 1`` points with reflect edges.
+
+    Window doubling: after ``k`` passes ``a[i]`` is the extremum of ``ext[i : i + L]`` with
+    ``L = 2**k`` (``a[i] = min(a[i], a[i + L])``), and the window is the union of two of those
+    blocks, ``[i, i + L)`` and ``[i + w - L, i + w)``. Each pass is an independent elementwise
+    select that LLVM vectorises (~log2(w) + 1 passes), where a van Herk/Gil-Werman scan is a
+    chain of dependent comparisons. Min and max are exact, so any order gives SciPy's values.
+    ``a`` and ``b``: scratch of at least ``len(y) + 2 * half`` points.
     """
     n = y.shape[0]
     w = 2 * half + 1
     m = n + 2 * half
-    ext = np.empty(m)
-    for k in range(m):
-        v = y[_reflect(k - half, n)]
-        ext[k] = -v if is_max else v
-    pre = np.empty(m)
-    suf = np.empty(m)
-    for k in range(m):
-        pre[k] = ext[k] if k % w == 0 else min(pre[k - 1], ext[k])
-    for k in range(m - 1, -1, -1):
-        suf[k] = ext[k] if (k % w == w - 1 or k == m - 1) else min(suf[k + 1], ext[k])
-    for i in range(n):
-        v = min(suf[i], pre[i + w - 1])
-        out[i] = -v if is_max else v
+    _reflect_pad(y, half, a)
+    src, dst = a, b
+    width = 1
+    while 2 * width <= w:
+        # valid block starts: i + 2 * width <= m
+        cnt = m - 2 * width + 1
+        lo, hi, o = src[:cnt], src[width : width + cnt], dst[:cnt]
+        if is_max:
+            for i in range(cnt):
+                o[i] = lo[i] if lo[i] > hi[i] else hi[i]
+        else:
+            for i in range(cnt):
+                o[i] = lo[i] if lo[i] < hi[i] else hi[i]
+        src, dst = dst, src
+        width *= 2
+    lo, hi = src[:n], src[w - width : w - width + n]
+    if is_max:
+        for i in range(n):
+            out[i] = lo[i] if lo[i] > hi[i] else hi[i]
+    else:
+        for i in range(n):
+            out[i] = lo[i] if lo[i] < hi[i] else hi[i]
 
 
 @jit
-def _opening(y: FloatArray, half: int, tmp: FloatArray, out: FloatArray) -> None:
-    """Grey opening (erosion then dilation) with a flat window of ``2 * half + 1`` points."""
-    _minmax_filter(y, half, False, tmp)
-    _minmax_filter(tmp, half, True, out)
+def _opening(
+    y: FloatArray, half: int, tmp: FloatArray, out: FloatArray, a: FloatArray, b: FloatArray
+) -> None:
+    """Grey opening (erosion then dilation) with a flat window of ``2 * half + 1`` points.
+
+    ``a`` and ``b``: scratch of at least ``len(y) + 2 * half`` points.
+    """
+    _minmax_filter(y, half, False, tmp, a, b)
+    _minmax_filter(tmp, half, True, out, a, b)
 
 
 @jit
 def _uniform(y: FloatArray, half: int, out: FloatArray) -> None:
     """Moving mean over ``2 * half + 1`` points, reflect edges, SciPy's running-sum rounding."""
+    _uniform_range(y, half, 0, y.shape[0], out)
+
+
+@jit
+def _uniform_range(y: FloatArray, half: int, start: int, stop: int, out: FloatArray) -> None:
+    """Outputs ``start..stop - 1`` of :func:`_uniform` into ``out[: stop - start]``.
+
+    SciPy (1.17) keeps a running window sum ``s[i] = s[i-1] + (y[i+h] - y[i-h-1])`` from
+    ``i = 0`` and divides each output: the same operations in the same order here, so the
+    results are bitwise equal (the sum is run from 0 even when the first outputs are not
+    wanted). Reflected indices are resolved outside the inner loops.
+    """
     n = y.shape[0]
     w = 2 * half + 1
-    # SciPy (1.17) keeps a running window sum and divides each output: same order here, so
-    # the results are bitwise equal.
     s = 0.0
     for k in range(-half, half + 1):
         s += y[_reflect(k, n)]
-    out[0] = s / w
-    for i in range(1, n):
+    if start == 0 and stop > 0:
+        out[0] = s / w
+    # i - half - 1 < 0 for i <= half; i + half >= n for i >= n - half
+    i1 = min(half + 1, stop)
+    i2 = max(min(n - half, stop), i1)
+    for i in range(1, i1):
         s += y[_reflect(i + half, n)] - y[_reflect(i - half - 1, n)]
-        out[i] = s / w
+        if i >= start:
+            out[i - start] = s / w
+    for i in range(i1, i2):
+        s += y[i + half] - y[i - half - 1]
+        if i >= start:
+            out[i - start] = s / w
+    for i in range(i2, stop):
+        s += y[_reflect(i + half, n)] - y[_reflect(i - half - 1, n)]
+        if i >= start:
+            out[i - start] = s / w
 
 
 @jit
@@ -121,21 +181,24 @@ def _pad_extrapolate(y: FloatArray, pad: int, out: FloatArray) -> None:
 
 
 @jit
-def _optimize_window(y: FloatArray, a: FloatArray, b: FloatArray, tmp: FloatArray) -> int:
+def _optimize_window(
+    y: FloatArray, a: FloatArray, b: FloatArray, tmp: FloatArray, e1: FloatArray, e2: FloatArray
+) -> int:
     """``pybaselines.utils.optimize_window(y)`` with its defaults (increment 1, 3 hits, 1e-6).
 
     The first of three consecutive half windows whose openings agree to a relative L2 change
     below 1e-6; when no run of three is found the last half window tried is returned, as there.
+    ``e1`` and ``e2``: scratch of at least ``2 * len(y) + 2`` points.
     """
     n = y.shape[0]
     max_half = (n - 1) // 2
-    _opening(y, 1, tmp, a)
+    _opening(y, 1, tmp, a, e1, e2)
     hits = 0
     half = 1
     best = 1
     for h in range(2, max_half):
         half = h
-        _opening(y, h, tmp, b)
+        _opening(y, h, tmp, b, e1, e2)
         num = 0.0
         den = 0.0
         for j in range(n):
@@ -165,10 +228,16 @@ def _rolling_ball_rows(
     out: FloatArray,
 ) -> None:
     n, p = x.shape
+    # Work buffers for the largest windows that can occur, allocated once for all rows.
+    cap = half_window if half_window > 0 else p
+    smooth_cap = smooth_half_window if smooth_half_window >= 0 else cap
     y = np.empty(p)
     rough = np.empty(p)
     tmp = np.empty(p)
     a = np.empty(p)
+    e1 = np.empty(p + 2 * cap)
+    e2 = np.empty(p + 2 * cap)
+    padded = np.empty(p + 2 * smooth_cap)
     for i in range(n):
         has_nan = False
         for j in range(p):
@@ -179,16 +248,17 @@ def _rolling_ball_rows(
             for j in range(p):
                 out[i, j] = np.nan
             continue
-        half = half_window if half_window > 0 else _optimize_window(y, a, rough, tmp)
+        half = half_window if half_window > 0 else _optimize_window(y, a, rough, tmp, e1, e2)
         smooth = smooth_half_window if smooth_half_window >= 0 else half
-        _opening(y, half, tmp, rough)
-        padded = np.empty(p + 2 * smooth)
-        _pad_extrapolate(rough, smooth, padded)
-        averaged = np.empty(p + 2 * smooth)
-        _uniform(padded, smooth, averaged)
-        for j in range(p):
-            base = averaged[smooth + j]
-            out[i, j] = base if want_baseline else y[j] - base
+        _opening(y, half, tmp, rough, e1, e2)
+        ext = padded[: p + 2 * smooth]
+        _pad_extrapolate(rough, smooth, ext)
+        # only the moving means of the unpadded points are kept: written straight to the row
+        row = out[i]
+        _uniform_range(ext, smooth, smooth, smooth + p, row)
+        if not want_baseline:
+            for j in range(p):
+                row[j] = y[j] - row[j]
 
 
 @jit
@@ -259,6 +329,8 @@ def _snip_rows(
     tmp = np.empty(p)
     a = np.empty(p)
     b = np.empty(p)
+    e1 = np.empty(2 * p + 2)
+    e2 = np.empty(2 * p + 2)
     for i in range(n):
         has_nan = False
         for j in range(p):
@@ -269,7 +341,7 @@ def _snip_rows(
             for j in range(p):
                 out[i, j] = np.nan
             continue
-        half = max_half_window if max_half_window > 0 else _optimize_window(y, a, b, tmp)
+        half = max_half_window if max_half_window > 0 else _optimize_window(y, a, b, tmp, e1, e2)
         # Windows beyond (n - 1) // 2 have no effect; pybaselines clips them (with a warning).
         half = min(half, (p - 1) // 2)
         m = p + 2 * half

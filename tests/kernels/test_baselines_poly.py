@@ -160,3 +160,27 @@ def test_short_spectra_are_their_own_snip_baseline() -> None:
 def test_errors_name_the_parameter(call: Any, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call(np.ones((2, 20)))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 64, 257])
+@pytest.mark.parametrize("half", [0, 1, 3, 30, 300])
+def test_rolling_ball_filters_bitwise_equal_scipy(n: int, half: int) -> None:
+    # The doubling min/max filter and the reflect running sum (also when the window is larger
+    # than the spectrum, and for outputs that skip the first points) are SciPy's values exactly.
+    ndimage = pytest.importorskip("scipy.ndimage")
+    from nirskern.morphological import _minmax_filter, _uniform, _uniform_range
+
+    y = np.random.default_rng(n * 1000 + half).normal(size=n)
+    a, b = np.empty(n + 2 * half), np.empty(n + 2 * half)
+    got = np.empty(n)
+    _minmax_filter(y, half, False, got, a, b)
+    assert_array_equal(got, ndimage.minimum_filter1d(y, 2 * half + 1, mode="reflect"))
+    _minmax_filter(y, half, True, got, a, b)
+    assert_array_equal(got, ndimage.maximum_filter1d(y, 2 * half + 1, mode="reflect"))
+    mean = ndimage.uniform_filter1d(y, 2 * half + 1, mode="reflect")
+    _uniform(y, half, got)
+    assert_array_equal(got, mean)
+    start = min(half, n)
+    part = np.empty(n - start)
+    _uniform_range(y, half, start, n, part)
+    assert_array_equal(part, mean[start:])
