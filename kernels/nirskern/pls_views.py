@@ -33,7 +33,8 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 Float64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+T = TypeVar("T")
 
 __all__ = ["RowView", "group_sums", "msc_coefficients", "pls_views", "row_moments"]
 
@@ -78,8 +80,61 @@ class RowView(NamedTuple):
     filter: int = -1
 
 
+#: Blocks per task of a pass. A pass sums each task's blocks in order, then the tasks' partial
+#: sums in order: a fixed split, so the result has the same bits on any number of threads.
+_TASK_BLOCKS = 8
+
+
 def _blocks(n: int, size: int = _BLOCK_ROWS) -> list[slice]:
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _tasks(blocks: list[slice]) -> list[list[slice]]:
+    return [blocks[i : i + _TASK_BLOCKS] for i in range(0, len(blocks), _TASK_BLOCKS)]
+
+
+def serial_map(fn: Callable[[Sequence[slice]], T], tasks: Sequence[Sequence[slice]]) -> list[T]:
+    """The default ``map_tasks`` of :func:`pls_views`: the tasks one after the other.
+
+    >>> serial_map(len, [[slice(0, 1)], [slice(1, 2), slice(2, 3)]])
+    [1, 2]
+    """
+    return [fn(task) for task in tasks]
+
+
+def _scores_part(
+    arr: FloatArray,
+    scale: Float64Array,
+    mask: Float64Array,
+    offset: Float64Array,
+    direction: tuple[Float64Array, Float64Array, Float64Array],
+    t_all: Float64Array,
+    task: Sequence[slice],
+) -> Float64Array:
+    """One task of a component pass of :func:`pls_views`: the scores of its rows go into
+    ``t_all``; returns ``[Σ_train s t x; Σ_train s t o; Σ_train t]`` of its rows, (P + 2, K)."""
+    raw, alpha, beta = direction
+    p, k = raw.shape
+    part = np.zeros((p + 2, k))
+    for rows in task:
+        xb = _block(arr, rows)
+        s_b, m_b = scale[rows], mask[rows]
+        t = s_b * (xb @ raw - offset[rows] * alpha) - beta  # scores of every row
+        t_all[rows] = t
+        tm = t * m_b
+        part[p + 1] += tm.sum(axis=0)
+        v_b = tm * s_b
+        part[p] += (v_b * offset[rows]).sum(axis=0)
+        part[:p] += xb.T @ v_b
+    return part
+
+
+def _total(parts: list[Float64Array]) -> Float64Array:
+    """The sum of the tasks' partial sums, added in task order."""
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def _block(x: FloatArray, rows: slice) -> Float64Array:
@@ -239,6 +294,10 @@ def pls_views(
     filters: Sequence[npt.ArrayLike] = (),
     *,
     block_rows: int = _BLOCK_ROWS,
+    map_tasks: Callable[
+        [Callable[[Sequence[slice]], Float64Array], Sequence[Sequence[slice]]],
+        list[Float64Array],
+    ] = serial_map,
 ) -> list[Float64Array]:
     """Fit a PLS model on every view; return each view's predictions (A_v, M_v, T).
 
@@ -246,6 +305,10 @@ def pls_views(
     time). ``y`` is (N,) or (N, T). ``filters[j]`` is the (P_out, P) matrix ``D`` of a linear
     filter (the filtered rows of the identity, transposed). Each view's model equals
     :func:`nirskern.pls.pls_fit` on its training rows of its view, to rounding.
+
+    Each pass runs as tasks of a few blocks, through ``map_tasks`` (e.g. a thread pool: the
+    products release the GIL); tasks write disjoint rows and return partial sums that are added
+    in task order, so the result does not depend on how the tasks were run.
     """
     arr = np.asarray(x)
     if arr.ndim != 2 or arr.dtype not in (np.float32, np.float64):
@@ -284,21 +347,27 @@ def pls_views(
 
     # -- one pass: each view's training sums Σ s x and Σ s ỹ x (ỹ = y - ȳ of its rows) ----------
     y_mean = (mask.T @ yy) / n_fit[:, np.newaxis]  # (K, T)
-    acc = np.zeros((p, k * (1 + n_targets)))
     tiled = np.tile(np.arange(k), 1 + n_targets)
-    for rows in blocks:
-        xb = _block(arr, rows)
-        if not np.all(np.isfinite(xb)):
-            msg = "'x' must be finite to fit a PLS model"
-            raise ValueError(msg)
-        sm = scale[rows] * mask[rows]
-        yb = yy[rows]
-        wb = np.concatenate(
-            [sm] + [sm * (yb[:, t, np.newaxis] - y_mean[:, t]) for t in range(n_targets)], axis=1
-        )
-        acc += xb.T @ wb
-        # Σ w (x - o) = Σ w x - (Σ w o) 1 for each weight column.
-        acc -= (wb * offset[rows][:, tiled]).sum(axis=0)
+
+    def sums(task: Sequence[slice]) -> Float64Array:
+        acc = np.zeros((p, k * (1 + n_targets)))
+        for rows in task:
+            xb = _block(arr, rows)
+            if not np.all(np.isfinite(xb)):
+                msg = "'x' must be finite to fit a PLS model"
+                raise ValueError(msg)
+            sm = scale[rows] * mask[rows]
+            yb = yy[rows]
+            wb = np.concatenate(
+                [sm] + [sm * (yb[:, t, np.newaxis] - y_mean[:, t]) for t in range(n_targets)],
+                axis=1,
+            )
+            acc += xb.T @ wb
+            # Σ w (x - o) = Σ w x - (Σ w o) 1 for each weight column.
+            acc -= (wb * offset[rows][:, tiled]).sum(axis=0)
+        return acc
+
+    acc = _total(map_tasks(sums, _tasks(blocks)))
 
     def filtered(g: _Group, m: Float64Array) -> Float64Array:
         out: Float64Array = m if g.d is None else g.d(m)
@@ -337,19 +406,9 @@ def pls_views(
         for gi, g in enumerate(groups):
             beta[g.cols] = (zbar[gi].T * rs[gi]).sum(axis=1)
         t_all = np.empty((n, k))
-        xt = np.zeros((p, k))  # Σ_train s t x
-        sto = np.zeros(k)  # Σ_train s t o
-        st = np.zeros(k)  # Σ_train t
-        for rows in blocks:
-            xb = _block(arr, rows)
-            s_b, m_b = scale[rows], mask[rows]
-            t = s_b * (xb @ raw - offset[rows] * alpha) - beta  # scores of every row
-            t_all[rows] = t
-            tm = t * m_b
-            st += tm.sum(axis=0)
-            v_b = tm * s_b
-            sto += (v_b * offset[rows]).sum(axis=0)
-            xt += xb.T @ v_b
+        task = partial(_scores_part, arr, scale, mask, offset, (raw, alpha, beta), t_all)
+        total = _total(map_tasks(task, _tasks(blocks)))
+        xt, sto, st = total[:p], total[p], total[p + 1]
         # X̃ᵀ t = D (Σ s t (x - o)) - z̄ Σ t, per view; then the pls_core update.
         xt -= sto
         for gi, g in enumerate(groups):

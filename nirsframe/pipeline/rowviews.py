@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from nirskern.pls_views import RowView, group_sums, msc_coefficients, pls_views, row_moments
 
+from nirsframe._bridge import map_tasks
 from nirsframe.pipeline.tree import FINAL
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ def run_views(
             for c in fitted:
                 scale, offset = maps[(p.affine, c)]
                 views.append(RowView(scale, offset, masks[c], predict[c], a_max, f))
-        preds = pls_views(x, y, views, filters)
+        preds = pls_views(x, y, views, filters, map_tasks=map_tasks)
         if final:  # otherwise the caller's final refit computes (and counts) the nodes
             _count(cache, [groups[k][0] for k in keys])
         for i, key in enumerate(keys):

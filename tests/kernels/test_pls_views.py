@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pytest
 from nirskern import msc, savgol, snv
@@ -14,6 +17,9 @@ from nirskern.pls_views import (
     row_moments,
 )
 from numpy.testing import assert_allclose
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 N, P, A = 90, 40, 6
 
@@ -65,6 +71,29 @@ def test_views_equal_direct_fits(n_targets: int, dtype: type) -> None:
     for g, e in zip(got, expected, strict=True):
         assert g.shape == e.shape
         assert_allclose(g, e, rtol=1e-9, atol=1e-9 * float(np.abs(e).max()))
+
+
+def test_threaded_passes_give_the_same_bits_as_serial_ones() -> None:
+    # Tasks run on threads, in any order, write disjoint rows and return partial sums added in
+    # task order: the predictions must not depend on how the tasks were run.
+    x, y = spectra(n=600)
+    mean, ss = row_moments(x)
+    train = np.arange(600) % 5 != 0
+    views = [
+        RowView(np.ones(600), np.zeros(600), train, np.flatnonzero(~train), A),
+        RowView(1.0 / np.sqrt(ss / P), mean, train, np.flatnonzero(~train), A, 0),
+    ]
+    d = savgol(np.eye(P), 7, 2, deriv=1).T
+    serial = pls_views(x, y, views, [d], block_rows=16)
+
+    def threaded(fn: Callable[[Any], np.ndarray], tasks: Sequence[Any]) -> list[np.ndarray]:
+        with ThreadPoolExecutor(3) as pool:
+            futures = [pool.submit(fn, t) for t in reversed(tasks)]
+            return [f.result() for f in reversed(futures)]
+
+    got = pls_views(x, y, views, [d], block_rows=16, map_tasks=threaded)
+    for g, e in zip(got, serial, strict=True):
+        np.testing.assert_array_equal(g, e)
 
 
 def test_a_view_stops_when_the_response_is_exhausted() -> None:
