@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +26,38 @@ from nirsframe.exceptions import SpectralShapeError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+T = TypeVar("T")
+A = TypeVar("A")
+
 FloatMatrix = npt.NDArray[np.floating]
 SPECTRA_DTYPES = (pl.Float32, pl.Float64)
+
+
+@dataclass(frozen=True)
+class RowsInto:
+    """A row-wise matrix function that can also write its result into a given matrix.
+
+    Calling it returns a new matrix (as any row function); :func:`run_blocked` calls ``into``
+    for the last step of a chain instead, so the result goes straight into the output column:
+    no block allocation and no copy.
+
+    >>> double = RowsInto(lambda x, out: np.multiply(x, 2.0, out=out))
+    >>> out = np.empty((1, 2))
+    >>> _ = double.into(np.array([[1.0, 2.0]]), out)
+    >>> double(np.array([[1.0, 2.0]])).tolist(), out.tolist()
+    ([[2.0, 4.0]], [[2.0, 4.0]])
+    """
+
+    #: ``into(x, out)`` writes the result for the rows of ``x`` into ``out`` (same rows, right
+    #: width and dtype) and returns ``out``.
+    into: Callable[[FloatMatrix, FloatMatrix], Any]
+    #: Output width when it differs from the input's (``None``: the same width).
+    width: int | None = None
+
+    def __call__(self, x: FloatMatrix) -> FloatMatrix:
+        out = np.empty((x.shape[0], x.shape[1] if self.width is None else self.width), x.dtype)
+        self.into(x, out)
+        return out
 
 
 def check_spectra_dtype(dtype: pl.DataType, column: str) -> tuple[int, Any]:
@@ -169,7 +200,8 @@ def run_blocked(
     only on row ``i`` of its input), but each block of rows runs through every step while it is
     cache resident: one pass over main memory instead of one per step. The result has the dtype
     of ``x`` (as :func:`map_spectra`); its width is the last step's. It is written into ``out``
-    when given (of the right shape), else into a new matrix.
+    when given (of the right shape), else into a new matrix; a last step that is a
+    :class:`RowsInto` writes each block straight into ``out``.
 
     >>> x = np.arange(6.0).reshape(3, 2)
     >>> run_blocked(x, [lambda a: a + 1, lambda a: 2 * a], rows=2).tolist()
@@ -177,22 +209,35 @@ def run_blocked(
     """
     n = x.shape[0]
     step = rows if rows is not None else block_rows(x.shape[1], x.dtype.itemsize)
+    *head, last = fns
     for start in range(0, n, step):
         y = x[start : start + step]
-        for fn in fns:
+        rows_in = y.shape[0]
+        for fn in head:
             y = fn(y)
+        if out is not None and isinstance(last, RowsInto):
+            _check_rows(y, rows_in, out.shape[1], last.width)
+            last.into(y, out[start : start + rows_in])
+            continue
+        y = last(y)
         if out is None:
             out = np.empty((n, y.shape[1]), dtype=x.dtype)
-        elif y.shape != (min(step, n - start), out.shape[1]):
-            msg = f"a row function returned shape {y.shape}; expected rows of width {out.shape[1]}"
-            raise SpectralShapeError(msg)
-        out[start : start + y.shape[0]] = y
+        _check_rows(y, rows_in, out.shape[1], y.shape[1])
+        out[start : start + rows_in] = y
     if out is None:  # zero rows: run the steps once on the empty matrix for the output width
         y = x
         for fn in fns:
             y = fn(y)
         out = np.empty((0, y.shape[1]), dtype=x.dtype)
     return out
+
+
+def _check_rows(y: FloatMatrix, n_rows: int, out_width: int, width: int | None) -> None:
+    """Raise unless a step's result ``y`` (of ``width`` columns) fills ``n_rows`` output rows."""
+    got = (y.shape[0], y.shape[1] if width is None else width)
+    if got != (n_rows, out_width):
+        msg = f"a row function returned shape {got}; expected {n_rows} rows of width {out_width}"
+        raise SpectralShapeError(msg)
 
 
 #: A batch below this many bytes runs on the calling thread: handing it to the workers would cost
@@ -244,7 +289,8 @@ def run_parallel(
     engine's concurrent calls share the cores instead of oversubscribing them. Numba's own
     ``parallel=True`` is not used (it aborts when two Polars threads enter it). Small batches, and
     calls made from a worker, run on the calling thread. A single function has nothing to fuse
-    with: it is called once per range, not per block (some operators prepare weights per call).
+    with: it is called once per range, not per block (some operators prepare weights per call),
+    and a :class:`RowsInto` writes its range straight into ``out``.
 
     >>> x = np.arange(6.0).reshape(3, 2)
     >>> run_parallel(x, [lambda a: 2 * a], np.empty((3, 2))).tolist()
@@ -267,3 +313,19 @@ def run_parallel(
     for f in futures:
         f.result()  # re-raise the first failure
     return out
+
+
+def map_tasks(fn: Callable[[A], T], tasks: Sequence[A]) -> list[T]:
+    """``[fn(task) for task in tasks]``, run on the shared worker threads (in any order).
+
+    For GIL-releasing work (numba kernels, BLAS products) split into independent tasks. With one
+    worker, a single task, or when called from a worker, the tasks run on the calling thread.
+
+    >>> map_tasks(lambda v: v * v, [1, 2, 3])
+    [1, 4, 9]
+    """
+    if pl.thread_pool_size() < 2 or len(tasks) < 2 or getattr(_local, "is_worker", False):
+        return [fn(task) for task in tasks]
+    futures = [_workers().submit(fn, task) for task in tasks]
+    wait(futures)
+    return [f.result() for f in futures]

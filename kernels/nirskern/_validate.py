@@ -42,6 +42,39 @@ def restore(out: FloatArray, was_1d: bool) -> FloatArray:  # noqa: FBT001
     return out[0] if was_1d else out
 
 
+def output(
+    out: FloatArray | None, arr: FloatArray, *, was_1d: bool, n_points: int | None = None
+) -> FloatArray:
+    """The 2-D matrix a kernel writes into: ``out`` when given (checked), else a new one.
+
+    ``out`` must have the result's shape (1-D when the input was 1-D), the dtype of ``arr``, and
+    must not overlap ``arr`` (kernels read a row after they start writing its result).
+    ``n_points`` is the output width when it differs from the input's.
+
+    >>> x = np.ones((2, 3))
+    >>> out = np.empty((2, 3))
+    >>> output(out, x, was_1d=False) is out
+    True
+    >>> output(None, x, was_1d=False).shape
+    (2, 3)
+    """
+    shape = (arr.shape[0], arr.shape[1] if n_points is None else n_points)
+    if out is None:
+        return np.empty(shape, dtype=arr.dtype)
+    expected = shape[1:] if was_1d else shape
+    if not isinstance(out, np.ndarray) or out.shape != expected or out.dtype != arr.dtype:
+        got = (getattr(out, "shape", None), getattr(out, "dtype", type(out).__name__))
+        msg = f"'out' must be an array of shape {expected} and dtype {arr.dtype}; got {got}"
+        raise ValueError(msg)
+    if not out.flags.writeable:
+        msg = "'out' must be writeable"
+        raise ValueError(msg)
+    if np.may_share_memory(out, arr):
+        msg = "'out' must not overlap the input"
+        raise ValueError(msg)
+    return out[np.newaxis, :] if was_1d else out
+
+
 def check_int(value: object, name: str, *, minimum: int) -> int:
     """Check that ``value`` is an integer >= ``minimum`` and return it.
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit
-from nirskern._validate import FloatArray, as_spectra, check_int, restore
+from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 
 def _check_savgol(window_length: int, polyorder: int, deriv: int) -> None:
@@ -162,12 +162,14 @@ def savgol(
     deriv: int = 0,
     delta: float | Literal["axis"] = 1.0,
     x_axis: npt.ArrayLike | None = None,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """Savitzky-Golay filter along each spectrum, equal to ``scipy.signal.savgol_filter(x, ...,
     axis=-1)`` with its default ``mode="interp"``.
 
     ``delta="axis"`` uses the mean spacing of ``x_axis``, ``|x_axis[-1] - x_axis[0]| / (n - 1)``
-    (the filter itself assumes equally spaced points).
+    (the filter itself assumes equally spaced points). The result is written into ``out`` when
+    given (same shape and dtype, not overlapping ``x``).
 
     >>> savgol(np.array([[1.0, 4.0, 9.0, 16.0, 25.0]]), 3, 2, deriv=1).round(12).tolist()
     [[2.0, 4.0, 6.0, 8.0, 10.0]]
@@ -193,9 +195,9 @@ def savgol(
         )
         raise ValueError(msg)
     centre, full = _weights(int(window_length), int(polyorder), int(deriv), float(delta))
-    out = np.empty_like(arr)
-    _savgol(arr, centre.astype(arr.dtype), full.astype(arr.dtype), out)
-    return restore(out, was_1d)
+    res = output(out, arr, was_1d=was_1d)
+    _savgol(arr, centre.astype(arr.dtype), full.astype(arr.dtype), res)
+    return restore(res, was_1d) if out is None else out
 
 
 # -- finite differences (np.gradient) ---------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from nirskern._jit import jit
 from nirskern._reduce import row_abs_sum, row_sum, row_sumsq_dev
-from nirskern._validate import FloatArray, as_spectra, check_int, restore
+from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 #: Norm codes of the row kernel, by public name.
 NORMS = {"area": 0, "l1": 1, "l2": 2, "max": 3, "minmax": 4}
@@ -28,8 +28,8 @@ _SS_HUGE = 2.0**1000
 
 @jit
 def _l2_norm(row: FloatArray) -> float:
-    # Plain sum of squares first (eight partial sums, nirskern._reduce: vectorisable work, no
-    # per-element division): exact to rounding whenever it neither overflows nor underflows.
+    # Plain sum of squares first (a vectorised sum, nirskern._reduce; no per-element division):
+    # exact to rounding whenever it neither overflows nor underflows.
     ss = row_sumsq_dev(row, 0.0)
     if _SS_TINY <= ss <= _SS_HUGE:
         return float(np.sqrt(ss))
@@ -49,7 +49,19 @@ def _l2_norm(row: FloatArray) -> float:
 
 
 @jit
-def _normalize(x: FloatArray, norm: int, out: FloatArray) -> None:
+def _has_inf(row: FloatArray) -> bool:
+    for j in range(row.shape[0]):  # noqa: SIM110 (numba: a plain loop, no generator)
+        if np.isinf(row[j]):
+            return True
+    return False
+
+
+#: Message of the ValueError raised on inf by the kernels that reject it on request.
+INF_MESSAGE = "Input X contains infinity or a value too large for dtype('{}')."
+
+
+@jit
+def _normalize(x: FloatArray, norm: int, out: FloatArray, reject_inf: bool) -> bool:  # noqa: FBT001
     n, p = x.shape
     for i in range(n):
         row = x[i]
@@ -82,6 +94,9 @@ def _normalize(x: FloatArray, norm: int, out: FloatArray) -> None:
                     hi = v
             shift = lo
             d = hi - lo
+        # Every norm is finite for a finite row: only then may the row hold an inf.
+        if reject_inf and not np.isfinite(d) and _has_inf(row):
+            return True
         # A zero norm (flat or all-zero spectrum) gives a NaN row rather than inf/0 noise.
         if d == 0.0:
             d = np.nan
@@ -93,15 +108,24 @@ def _normalize(x: FloatArray, norm: int, out: FloatArray) -> None:
         else:
             for j in range(p):
                 o[j] = (row[j] - shift) / d
+    return False
 
 
-def normalize(x: npt.ArrayLike, norm: str = "l2") -> FloatArray:
+def normalize(
+    x: npt.ArrayLike,
+    norm: str = "l2",
+    *,
+    out: FloatArray | None = None,
+    reject_inf: bool = False,
+) -> FloatArray:
     """Divide each spectrum by one of its norms.
 
     ``norm`` is ``"area"`` (trapezoidal area with unit spacing, ``np.trapezoid``), ``"l1"`` (sum of
     absolute values), ``"l2"`` (Euclidean norm), ``"max"`` (largest absolute value, as
     ``sklearn.preprocessing.normalize(norm="max")``) or ``"minmax"`` (``(x - min) / (max - min)``,
-    so each spectrum spans [0, 1]). A spectrum whose norm is 0 becomes NaN.
+    so each spectrum spans [0, 1]). A spectrum whose norm is 0 becomes NaN. The result is written
+    into ``out`` when given (same shape and dtype, not overlapping ``x``). With ``reject_inf``, an
+    inf in ``x`` raises ValueError (checked in the same pass; NaN is accepted).
 
     >>> normalize(np.array([[3.0, 4.0]])).tolist()
     [[0.6, 0.8]]
@@ -115,9 +139,10 @@ def normalize(x: npt.ArrayLike, norm: str = "l2") -> FloatArray:
     if norm == "area" and arr.shape[1] < 2:
         msg = f"'norm'='area' needs at least 2 points; got n_points={arr.shape[1]}"
         raise ValueError(msg)
-    out = np.empty_like(arr)
-    _normalize(arr, NORMS[norm], out)
-    return restore(out, was_1d)
+    res = output(out, arr, was_1d=was_1d)
+    if _normalize(arr, NORMS[norm], res, reject_inf):
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
+    return restore(res, was_1d) if out is None else out
 
 
 @jit
@@ -129,7 +154,14 @@ def _has_nan(row: FloatArray) -> bool:
 
 
 @jit
-def _column_stats(x: FloatArray, ddof: int, mean: FloatArray, std: FloatArray) -> int:
+def _column_stats(
+    x: FloatArray,
+    ddof: int,
+    mean: FloatArray,
+    std: FloatArray,
+    with_std: bool,  # noqa: FBT001
+    reject_inf: bool,  # noqa: FBT001
+) -> int:
     n, p = x.shape
     keep = np.zeros(n, dtype=np.bool_)
     count = 0
@@ -143,6 +175,8 @@ def _column_stats(x: FloatArray, ddof: int, mean: FloatArray, std: FloatArray) -
         row = x[i]
         # A NaN anywhere makes the row sum NaN, so the exact per-point test runs only then.
         s = row_sum(row)
+        if reject_inf and not np.isfinite(s) and _has_inf(row):
+            return -1
         if s != s and _has_nan(row):
             continue
         keep[i] = True
@@ -153,6 +187,8 @@ def _column_stats(x: FloatArray, ddof: int, mean: FloatArray, std: FloatArray) -
         return count
     for j in range(p):
         mean[j] /= count
+    if not with_std:
+        return count
     # Pass 2: centred sums of squares (two passes: no cancellation for large offsets).
     for i in range(n):
         if not keep[i]:
@@ -167,12 +203,14 @@ def _column_stats(x: FloatArray, ddof: int, mean: FloatArray, std: FloatArray) -
 
 
 def column_stats(
-    x: npt.ArrayLike, *, ddof: int = 0
+    x: npt.ArrayLike, *, ddof: int = 0, with_std: bool = True, reject_inf: bool = False
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Mean and standard deviation of each column (wavelength), ignoring rows that contain NaN.
 
     Statistics are accumulated in float64 whatever the input dtype (two passes: mean, then the
-    centred sum of squares), in one compiled kernel without copying the input.
+    centred sum of squares), in one compiled kernel without copying the input. Without
+    ``with_std`` only the first pass runs (the std is then all zeros). With ``reject_inf``, an inf
+    in ``x`` raises ValueError (found by the row sums of the first pass).
 
     >>> mean, std = column_stats(np.array([[1.0, 2.0], [3.0, 2.0]]))
     >>> mean.tolist(), std.tolist()
@@ -182,7 +220,11 @@ def column_stats(
     ddof = check_int(ddof, "ddof", minimum=0)
     mean = np.empty(arr.shape[1])
     std = np.empty(arr.shape[1])
-    count = _column_stats(arr, ddof, mean, std)
+    count = _column_stats(arr, ddof, mean, std, with_std, reject_inf)
+    if count < 0:
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
+    if not with_std:
+        std[:] = 0.0
     if count <= ddof:
         msg = (
             "column statistics need more spectra without NaN than 'ddof'; "
@@ -193,11 +235,24 @@ def column_stats(
 
 
 @jit
-def _center_scale(x: FloatArray, center: FloatArray, scale: FloatArray, out: FloatArray) -> None:
+def _center_scale(
+    x: FloatArray,
+    center: FloatArray,
+    scale: FloatArray,
+    out: FloatArray,
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
     n, p = x.shape
     for i in range(n):
+        row = x[i]
         for j in range(p):
-            out[i, j] = (x[i, j] - center[j]) / scale[j]
+            out[i, j] = (row[j] - center[j]) / scale[j]
+        # The row is in L1 cache: its (vectorised) sum is NaN or inf only if a value is.
+        if reject_inf:
+            s = row_sum(row)
+            if not np.isfinite(s) and _has_inf(row):
+                return True
+    return False
 
 
 @jit
@@ -229,20 +284,29 @@ def _columns(
     return c, s
 
 
-def center_scale(x: npt.ArrayLike, center: npt.ArrayLike, scale: npt.ArrayLike) -> FloatArray:
+def center_scale(
+    x: npt.ArrayLike,
+    center: npt.ArrayLike,
+    scale: npt.ArrayLike,
+    *,
+    out: FloatArray | None = None,
+    reject_inf: bool = False,
+) -> FloatArray:
     """``(x - center) / scale`` column by column (centre and scale are per wavelength).
 
     The arithmetic is done in float64 (``center`` and ``scale`` are float64) and stored in the
-    input dtype.
+    input dtype. The result is written into ``out`` when given (same shape and dtype, not
+    overlapping ``x``). With ``reject_inf``, an inf in ``x`` raises ValueError (same pass).
 
     >>> center_scale(np.array([[1.0, 4.0], [3.0, 8.0]]), [2.0, 6.0], [1.0, 2.0]).tolist()
     [[-1.0, -1.0], [1.0, 1.0]]
     """
     arr, was_1d = as_spectra(x)
     c, s = _columns(arr, center, scale)
-    out = np.empty_like(arr)
-    _center_scale(arr, c, s, out)
-    return restore(out, was_1d)
+    res = output(out, arr, was_1d=was_1d)
+    if _center_scale(arr, c, s, res, reject_inf):
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
+    return restore(res, was_1d) if out is None else out
 
 
 def inverse_center_scale(

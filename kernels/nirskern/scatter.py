@@ -12,26 +12,19 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit
-from nirskern._reduce import row_dot_dev, row_sum, row_sum_folded, row_sumsq_dev
-from nirskern._validate import FloatArray, as_spectra, check_int, restore
+from nirskern._reduce import row_dot_dev, row_sum, row_sumsq_dev
+from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 
 @jit
 def _snv(x: FloatArray, ddof: int, out: FloatArray) -> None:
     n, p = x.shape
-    sq = np.empty(p)  # float64 scratch: the squared deviations of one row
-    folds = np.empty(p // 4)  # float64 scratch of row_sum_folded
     for i in range(n):
         row = x[i]
         # Two passes (mean, then centred sum of squares) in float64: stable for float32 input
-        # and for spectra with a large offset relative to their variation. Each sum is folded by
-        # four in a vectorised loop, then taken as eight partial sums (nirskern._reduce).
-        mean = row_sum_folded(row, folds) / p
-        # The squared deviations in a loop that vectorises, then their sum.
-        for j in range(p):
-            d = row[j] - mean
-            sq[j] = d * d
-        ss = row_sum_folded(sq, folds)
+        # and for spectra with a large offset relative to their variation (nirskern._reduce).
+        mean = row_sum(row) / p
+        ss = row_sumsq_dev(row, mean)
         # A flat spectrum has std 0: 0/0 gives NaN rows, which callers report.
         inv = 1.0 / np.sqrt(ss / (p - ddof)) if ss > 0.0 else np.nan
         o = out[i]
@@ -39,10 +32,11 @@ def _snv(x: FloatArray, ddof: int, out: FloatArray) -> None:
             o[j] = (row[j] - mean) * inv
 
 
-def snv(x: npt.ArrayLike, *, ddof: int = 0) -> FloatArray:
+def snv(x: npt.ArrayLike, *, ddof: int = 0, out: FloatArray | None = None) -> FloatArray:
     """Standard normal variate: centre each spectrum and divide it by its standard deviation.
 
     ``ddof=0`` (population std) matches chemotools and nirs4all. A flat spectrum becomes NaN.
+    The result is written into ``out`` when given (same shape and dtype, not overlapping ``x``).
 
     >>> snv(np.array([[1.0, 2.0, 3.0, 4.0]])).round(4).tolist()
     [[-1.3416, -0.4472, 0.4472, 1.3416]]
@@ -55,9 +49,9 @@ def snv(x: npt.ArrayLike, *, ddof: int = 0) -> FloatArray:
             f"got ddof={ddof}, n_points={arr.shape[1]}"
         )
         raise ValueError(msg)
-    out = np.empty_like(arr)
-    _snv(arr, ddof, out)
-    return restore(out, was_1d)
+    res = output(out, arr, was_1d=was_1d)
+    _snv(arr, ddof, res)
+    return restore(res, was_1d) if out is None else out
 
 
 @jit
@@ -78,8 +72,8 @@ def _msc(x: FloatArray, ref: FloatArray, out: FloatArray) -> None:
     for i in range(n):
         row = x[i]
         xmean = row_sum(row) / p
-        # Least-squares fit x = a + b * ref on centred values (one pass, no normal equations);
-        # eight partial sums (nirskern._reduce).
+        # Least-squares fit x = a + b * ref on centred values (one pass, no normal equations;
+        # vectorised sums, nirskern._reduce).
         sxy = row_dot_dev(row, xmean, rc)
         b = sxy / rss
         a = xmean - b * rmean
@@ -185,8 +179,7 @@ def _local_snv(x: FloatArray, w: int, ddof: int, out: FloatArray) -> None:
             start = min(max(j - half, 0), p - w)
             # Two passes in float64 for each window (O(p * w)): exact to rounding, unlike running
             # sums of x and x^2 that cancel catastrophically on spectra with a large offset.
-            # Eight partial sums per pass (nirskern._reduce): the window's additions no longer
-            # form one serial chain.
+            # Each pass vectorises (nirskern._reduce).
             win = x[i, start : start + w]
             mean = row_sum(win) / w
             ss = row_sumsq_dev(win, mean)

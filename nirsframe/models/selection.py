@@ -207,6 +207,10 @@ class _Selector(SpectralOperator):
         mask = np.asarray(self.support_, dtype=np.bool_)
         return np.ascontiguousarray(x[:, mask])
 
+    def output_width(self, n_points: int) -> int:
+        """The number of selected points."""
+        return int(self.get_support().sum())
+
     def get_support(self) -> npt.NDArray[np.bool_]:
         """The boolean mask of kept points (scikit-learn's selector API)."""
         check_is_fitted(self, "is_fitted_")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nirsframe._bridge import FloatMatrix, map_spectra
+from nirsframe._bridge import FloatMatrix, RowsInto, map_spectra, run_parallel
 from nirsframe.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -90,6 +90,10 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     #: inf absorbance). sklearn's finiteness check is then skipped: it is a full pass over the
     #: data, as long as a conversion itself. NaN is always accepted.
     allow_inf: ClassVar[bool] = False
+    #: ``_fit`` raises on inf in its own pass over ``X`` (sklearn's finiteness pass is skipped).
+    fit_rejects_inf: ClassVar[bool] = False
+    #: The row kernels raise on inf in their own pass (no separate check before transforming).
+    apply_rejects_inf: ClassVar[bool] = False
     #: Parameters for the docs example and the shared contract tests (defaults when empty).
     example: ClassVar[Mapping[str, Any]] = {}
 
@@ -102,17 +106,23 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: npt.ArrayLike, y: npt.ArrayLike | None = None) -> SpectralOperator:
         """Validate the parameters, learn what the operator needs from ``X`` (and ``y``)."""
         params = self.params()
-        x = self._validate(X, reset=True)
+        x = self._validate(X, reset=True, finite=not self.fit_rejects_inf)
         self._fit(x, None if y is None else np.asarray(y, dtype=np.float64), params)
         self.is_fitted_ = True
         return self
 
     def transform(self, X: npt.ArrayLike) -> FloatMatrix:
-        """Apply the operator to each spectrum (rows of ``X``); stateless ones need no fit."""
+        """Apply the operator to each spectrum (rows of ``X``); stateless ones need no fit.
+
+        Row ranges run on the shared worker threads (:func:`nirsframe._bridge.run_parallel`),
+        as the expression face does; the result equals the serial one bit for bit.
+        """
         if self.kind != "stateless":
             check_is_fitted(self, "is_fitted_")
-        x = self._validate(X, reset=False)
-        return self._apply(x)
+        if self.kind == "augmentation":
+            return self._apply(self._validate(X, reset=False))
+        x = self._validate(X, reset=False, finite=False)
+        return self._transform_rows(x, check_inf=True)
 
     def fit_transform(
         self,
@@ -122,9 +132,11 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     ) -> FloatMatrix:
         """Fit to ``X`` (and ``y``), then transform ``X``: equal to ``fit(X).transform(X)``.
 
-        ``X`` is validated once instead of twice (each validation is a full pass over the data
-        for sklearn's finiteness check, as long as the filter itself for cheap operators).
-        Operators that override :meth:`fit` or :meth:`transform` keep sklearn's generic path.
+        ``X`` is validated once instead of twice, and the check for inf is made once, in the
+        cheapest place: by ``_fit`` or the row kernels when they do it in their own pass over
+        the data (:attr:`fit_rejects_inf`, :attr:`apply_rejects_inf`), else by the worker that
+        transforms each row range (that range is then read from cache). Operators that
+        override :meth:`fit` or :meth:`transform` keep sklearn's generic path.
         """
         cls = type(self)
         if (
@@ -136,21 +148,72 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             out: FloatMatrix = super().fit_transform(X, y, **fit_params)
             return out
         params = self.params()
-        x = self._validate(X, reset=True)
+        stateless = self.kind == "stateless"
+        x = self._validate(X, reset=True, finite=not stateless and not self.fit_rejects_inf)
         self._fit(x, None if y is None else np.asarray(y, dtype=np.float64), params)
         self.is_fitted_ = True
-        return self._apply(x)
+        # A fit that saw X (not a stateless no-op) has already rejected inf.
+        return self._transform_rows(x, check_inf=stateless)
 
-    def _validate(self, X: npt.ArrayLike, *, reset: bool) -> FloatMatrix:
+    def _validate(self, X: npt.ArrayLike, *, reset: bool, finite: bool = True) -> FloatMatrix:
+        """``X`` as a C-contiguous float32/float64 matrix (no copy when it already is one).
+
+        With ``finite``, inf is rejected here (sklearn's check: a full pass over the data);
+        callers that check in a pass of their own give ``finite=False``. Operators that accept
+        inf (:attr:`allow_inf`) are never checked.
+        """
         x: FloatMatrix = validate_data(
             self,
             X,
             reset=reset,
             dtype=[np.float64, np.float32],
-            ensure_all_finite=False if self.allow_inf else "allow-nan",
+            ensure_all_finite="allow-nan" if finite and not self.allow_inf else False,
             order="C",
         )
         return x
+
+    def output_width(self, n_points: int) -> int:
+        """Points per output spectrum for input spectra of ``n_points`` (``n_points`` unless the
+        operator changes the width: crop, resampling, wavelet coefficients).
+
+        >>> from nirsframe.operators import StandardNormalVariate
+        >>> StandardNormalVariate().output_width(700)
+        700
+        """
+        return n_points
+
+    def _transform_rows(self, x: FloatMatrix, *, check_inf: bool) -> FloatMatrix:
+        """The fitted (or stateless) operator applied to ``x`` over row ranges in parallel.
+
+        ``check_inf``: reject inf in ``x`` (unless the operator accepts it, or its row kernels
+        reject it themselves). Each worker checks its own range right before transforming it.
+        Operators with :meth:`_apply_params_into` write each range straight into the result
+        (one read of ``x``, one write of the result: no per-range matrix and copy).
+        """
+        if self.kind != "stateless":
+            check_is_fitted(self, "is_fitted_")
+        params = self.params()
+        stateless = self.kind == "stateless"
+        out = np.empty((x.shape[0], self.output_width(x.shape[1])), dtype=x.dtype)
+        check = check_inf and not self.allow_inf and not self.apply_rejects_inf
+        fn: Callable[[FloatMatrix], FloatMatrix]
+        if type(self)._apply_params_into is not SpectralOperator._apply_params_into:
+
+            def into(y: FloatMatrix, dst: FloatMatrix) -> None:
+                if check:
+                    reject_inf(y)
+                self._apply_params_into(y, params, dst)
+
+            fn = RowsInto(into, out.shape[1])
+        else:
+
+            def fn(y: FloatMatrix) -> FloatMatrix:
+                if check:
+                    reject_inf(y)
+                return self._apply_params(y, params) if stateless else self._apply(y)
+
+        run_parallel(x, [fn], out)
+        return out
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -173,6 +236,8 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """
         if self.kind == "stateless":
             params = self.params()
+            if type(self)._apply_params_into is not SpectralOperator._apply_params_into:
+                return RowsInto(lambda x, out: self._apply_params_into(x, params, out))
             return lambda x: self._apply_params(x, params)
         check_is_fitted(self, "is_fitted_")
         return self._apply
@@ -232,3 +297,29 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
         raise NotImplementedError
+
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        """Write :meth:`_apply_params` into ``out`` (optional, for stateless operators that keep
+        the width): row functions then write straight into the output column. Fitted operators
+        may implement it too (``params`` is then unused: their state is in attributes), for
+        :meth:`transform`."""
+        raise NotImplementedError
+
+
+def reject_inf(x: FloatMatrix) -> None:
+    """Raise ValueError (sklearn's message) when ``x`` holds an inf; NaN is accepted.
+
+    One read of ``x`` (a sum: NaN or inf only when some value is); the elementwise test runs
+    only then.
+
+    >>> reject_inf(np.array([[1.0, np.nan]]))
+    >>> reject_inf(np.array([[1.0, np.inf]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains infinity or a value too large for dtype('float64').
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(x, axis=None)
+    if not np.isfinite(total) and np.isinf(x).any():
+        msg = f"Input X contains infinity or a value too large for {x.dtype!r}."
+        raise ValueError(msg)

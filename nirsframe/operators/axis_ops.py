@@ -140,6 +140,12 @@ class Crop(SpectralOperator):
         assert isinstance(params, CropParams)
         return np.ascontiguousarray(x[:, self._mask(params, x.shape[1])])
 
+    def output_width(self, n_points: int) -> int:
+        """The number of points kept."""
+        params = self.params()
+        assert isinstance(params, CropParams)
+        return int(self._mask(params, n_points).sum())
+
     def to_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
         """The crop as an expression declaring the new width (needs ``x_axis`` or a fit)."""
         params = self.params()
@@ -250,6 +256,12 @@ class Resample(SpectralOperator):
             return nirskern.resample(x, axis, self._target(params), method=params.method)
         except ValueError as exc:
             raise InvalidParameterError(str(exc)) from exc
+
+    def output_width(self, n_points: int) -> int:
+        """``len(target)``."""
+        params = self.params()
+        assert isinstance(params, ResampleParams)
+        return len(self._target(params))
 
     def to_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
         """The resampling as an expression declaring the new width ``len(target)``."""

@@ -50,6 +50,9 @@ class ReflectanceToAbsorbance(SpectralOperator):
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.reflectance_to_absorbance(x)
 
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        nirskern.reflectance_to_absorbance(x, out=out)
+
 
 class AbsorbanceToReflectanceParams(BaseParams):
     """Parameters of :class:`AbsorbanceToReflectance` (none)."""
@@ -72,6 +75,9 @@ class AbsorbanceToReflectance(SpectralOperator):
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.absorbance_to_reflectance(x)
 
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        nirskern.absorbance_to_reflectance(x, out=out)
+
 
 class KubelkaMunkParams(BaseParams):
     """Parameters of :class:`KubelkaMunk` (none)."""
@@ -93,6 +99,9 @@ class KubelkaMunk(SpectralOperator):
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.kubelka_munk(x)
+
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        nirskern.kubelka_munk(x, out=out)
 
 
 class LogarithmParams(BaseParams):
@@ -135,6 +144,10 @@ class Logarithm(SpectralOperator):
         assert isinstance(params, LogarithmParams)
         return nirskern.log(x, offset=params.offset)
 
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        assert isinstance(params, LogarithmParams)
+        nirskern.log(x, offset=params.offset, out=out)
+
 
 class PercentToFractionParams(BaseParams):
     """Parameters of :class:`PercentToFraction` (none)."""
@@ -157,6 +170,9 @@ class PercentToFraction(SpectralOperator):
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.percent_to_fraction(x)
 
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        nirskern.percent_to_fraction(x, out=out)
+
 
 class FractionToPercentParams(BaseParams):
     """Parameters of :class:`FractionToPercent` (none)."""
@@ -178,6 +194,9 @@ class FractionToPercent(SpectralOperator):
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
         return nirskern.fraction_to_percent(x)
+
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        nirskern.fraction_to_percent(x, out=out)
 
 
 def reflectance_to_absorbance(expr: IntoSpectra = "spectra") -> pl.Expr:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import nirskern
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from nirsframe.exceptions import InvalidParameterError
@@ -106,6 +107,11 @@ class SavitzkyGolay(SpectralOperator):
         self.x_axis = x_axis
 
     def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+        out = np.empty_like(x)
+        self._apply_params_into(x, params, out)
+        return out
+
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         assert isinstance(params, SavgolParams)
         delta = params.delta
         if delta == "axis":
@@ -113,8 +119,8 @@ class SavitzkyGolay(SpectralOperator):
             delta = (
                 float(abs(axis[-1] - axis[0]) / (axis.shape[0] - 1)) if axis.shape[0] > 1 else 1.0
             )
-        return nirskern.savgol(
-            x, params.window_length, params.polyorder, deriv=params.deriv, delta=delta
+        nirskern.savgol(
+            x, params.window_length, params.polyorder, deriv=params.deriv, delta=delta, out=out
         )
 
 

@@ -70,17 +70,32 @@ class Normalize(SpectralOperator):
         assert isinstance(params, NormalizeParams)
         return nirskern.normalize(x, params.norm)
 
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        assert isinstance(params, NormalizeParams)
+        nirskern.normalize(x, params.norm, out=out)
+
 
 class _ColumnScaler(SpectralOperator):
     """Shared fit/transform/inverse of the column-wise scalers: ``(x - mean_) / scale_``."""
 
     kind: ClassVar[OperatorKind] = "fitted"
+    # The statistics kernel and center_scale find inf in their own passes over X (the row sums
+    # they compute anyway): fit_transform reads X twice (mean, then the result) for mean
+    # centring, three times with a std, instead of once more for sklearn's finiteness check.
+    fit_rejects_inf: ClassVar[bool] = True
+    apply_rejects_inf: ClassVar[bool] = True
+    #: Whether the fit needs the standard deviation (its second pass over X).
+    needs_std: ClassVar[bool] = True
 
     def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: BaseParams) -> None:
         ddof = int(getattr(params, "ddof", 0))
         try:
-            mean, std = nirskern.column_stats(x, ddof=ddof)
+            mean, std = nirskern.column_stats(
+                x, ddof=ddof, with_std=self.needs_std, reject_inf=True
+            )
         except ValueError as exc:
+            if str(exc).startswith("Input X contains infinity"):
+                raise
             msg = f"{self.name}: {exc}"
             raise InvalidParameterError(msg) from exc
         self.mean_ = mean
@@ -101,6 +116,9 @@ class _ColumnScaler(SpectralOperator):
 
     def _apply(self, x: FloatMatrix) -> FloatMatrix:
         return nirskern.center_scale(x, self.mean_, self._scale())
+
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        nirskern.center_scale(x, self.mean_, self._scale(), out=out, reject_inf=True)
 
     def inverse_transform(self, X: npt.ArrayLike) -> FloatMatrix:
         """Undo :meth:`transform`: ``X * scale_ + mean_`` (same dtype as ``X``)."""
@@ -132,6 +150,7 @@ class MeanCenter(_ColumnScaler):
     name: ClassVar[str] = "mean_center"
     params_model: ClassVar[type[BaseParams]] = MeanCenterParams
     fitted_attributes: ClassVar[tuple[str, ...]] = ("mean_",)
+    needs_std: ClassVar[bool] = False
 
     def _set_scale(self, mean: FloatMatrix, std: FloatMatrix) -> None:
         pass

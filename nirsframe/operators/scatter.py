@@ -18,7 +18,13 @@ from pydantic import Field
 
 from nirsframe._bridge import FloatMatrix, map_spectra
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.operators._base import IntoSpectra, OperatorKind, SpectralOperator, as_expr
+from nirsframe.operators._base import (
+    IntoSpectra,
+    OperatorKind,
+    SpectralOperator,
+    as_expr,
+    reject_inf,
+)
 from nirsframe.operators._base import Params as BaseParams
 from nirsframe.operators.registry import register_operator
 
@@ -58,6 +64,10 @@ class StandardNormalVariate(SpectralOperator):
         assert isinstance(params, SnvParams)
         return nirskern.snv(x, ddof=params.ddof)
 
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        assert isinstance(params, SnvParams)
+        nirskern.snv(x, ddof=params.ddof, out=out)
+
 
 class MscParams(BaseParams):
     """Parameters of :class:`MultiplicativeScatterCorrection`."""
@@ -90,24 +100,35 @@ class MultiplicativeScatterCorrection(SpectralOperator):
     params_model: ClassVar[type[BaseParams]] = MscParams
     kind: ClassVar[OperatorKind] = "fitted"
     fitted_attributes: ClassVar[tuple[str, ...]] = ("reference_",)
+    fit_rejects_inf: ClassVar[bool] = True
 
     def __init__(self, *, reference: str = "mean") -> None:
         self.reference = reference
 
     def _fit(self, x: FloatMatrix, y: FloatMatrix | None, params: BaseParams) -> None:
         assert isinstance(params, MscParams)
-        # X holds no inf (validated), so a NaN row sum means a NaN in the row: one pass, no
-        # (n, p) mask, and no copy of X when every row is complete (the common case).
-        nan_rows = np.isnan(x.sum(axis=1, dtype=np.float64))
-        rows = x[~nan_rows] if nan_rows.any() else x
-        if rows.shape[0] == 0:
-            msg = "msc needs at least one spectrum without NaN to learn its reference"
-            raise InvalidParameterError(msg)
-        # Accumulate in float64 whatever the input dtype, then store in the input dtype.
         if params.reference == "mean":
-            ref = np.mean(rows, axis=0, dtype=np.float64)
+            # One pass over X (fit_rejects_inf): float64 column sums of the rows without NaN
+            # (same additions, in the same order, as np.mean(rows, axis=0, dtype=np.float64)),
+            # and inf found by the row sums the kernel makes to spot NaN rows.
+            try:
+                ref, _ = nirskern.column_stats(x, with_std=False, reject_inf=True)
+            except ValueError as exc:
+                if str(exc).startswith("Input X contains infinity"):
+                    raise
+                msg = "msc needs at least one spectrum without NaN to learn its reference"
+                raise InvalidParameterError(msg) from exc
         else:
+            reject_inf(x)
+            # A NaN row sum means a NaN in the row (no inf): no (n, p) mask, and no copy of X
+            # when every row is complete (the common case).
+            nan_rows = np.isnan(x.sum(axis=1, dtype=np.float64))
+            rows = x[~nan_rows] if nan_rows.any() else x
+            if rows.shape[0] == 0:
+                msg = "msc needs at least one spectrum without NaN to learn its reference"
+                raise InvalidParameterError(msg)
             ref = np.median(rows.astype(np.float64, copy=False), axis=0)
+        # Accumulated in float64 whatever the input dtype, stored in the input dtype.
         self.reference_ = ref.astype(x.dtype)
 
     def _apply(self, x: FloatMatrix) -> FloatMatrix:

@@ -103,6 +103,10 @@ class _Decomposition(SpectralOperator):
         assert isinstance(params, HaarParams)
         return _wavedec(x, self._wavelet_name(params), params.level, params.mode)
 
+    def output_width(self, n_points: int) -> int:
+        """The number of coefficients of all levels."""
+        return self._width(n_points, self.params())
+
     def to_expr(self, expr: IntoSpectra = "spectra") -> pl.Expr:
         """The decomposition as an elementwise expression (see the module notes on the width)."""
         params = self.params()

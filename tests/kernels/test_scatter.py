@@ -330,3 +330,24 @@ def test_emsc_of_order_zero_is_msc() -> None:
     x = synthetic_spectra(10, 90, seed=16)
     ref = x.mean(axis=0)
     assert_allclose(nirskern.emsc(x, ref, order=0), nirskern.msc(x, ref), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["snv", "savgol"])
+def test_out_receives_the_result_and_is_checked(name: str) -> None:
+    x = np.random.default_rng(5).normal(size=(6, 40)) + 3.0
+    fn = {"snv": nirskern.snv, "savgol": lambda a, **kw: nirskern.savgol(a, 7, 2, **kw)}[name]
+    want = fn(x)
+    out = np.full_like(x, np.nan)
+    assert fn(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    row_out = np.empty(40)
+    assert fn(x[0], out=row_out) is row_out
+    np.testing.assert_array_equal(row_out, want[0])
+    with pytest.raises(ValueError, match="must not overlap"):
+        fn(x, out=x)
+    with pytest.raises(ValueError, match=r"shape \(6, 40\) and dtype float64"):
+        fn(x, out=np.empty((6, 40), np.float32))
+    ro = np.empty_like(x)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        fn(x, out=ro)

@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 import nirsframe as nf
 from nirsframe._bridge import (
     PARALLEL_MIN_BYTES,
+    RowsInto,
     map_spectra,
     matrix_to_series,
     run_blocked,
@@ -23,6 +24,7 @@ from nirsframe._bridge import (
     series_to_matrix,
 )
 from nirsframe.exceptions import SpectralShapeError
+from nirsframe.operators import SavitzkyGolay, StandardNormalVariate
 
 
 def chain(col: str = "spectra") -> pl.Expr:
@@ -162,6 +164,26 @@ def test_run_parallel_raises_the_failure_of_a_worker() -> None:
 
 def test_run_blocked_checks_the_output_width() -> None:
     with pytest.raises(
-        SpectralShapeError, match=r"returned shape \(3, 2\); expected rows of width 4"
+        SpectralShapeError, match=r"returned shape \(3, 2\); expected 3 rows of width 4"
     ):
         run_blocked(np.ones((3, 4)), [lambda a: a[:, :2]], out=np.empty((3, 4)))
+
+
+def test_run_blocked_checks_the_row_count() -> None:
+    with pytest.raises(SpectralShapeError, match=r"returned shape \(1, 4\); expected 3 rows"):
+        run_blocked(np.ones((3, 4)), [lambda a: a[:1]], out=np.empty((3, 4)))
+
+
+def test_a_last_step_that_writes_into_the_output_gives_the_same_result() -> None:
+    x = np.random.default_rng(3).normal(size=(300, 40))
+    steps = [StandardNormalVariate().row_function(), SavitzkyGolay(window_length=7).row_function()]
+    assert isinstance(steps[-1], RowsInto)
+    want = steps[1](steps[0](x))
+    for rows in (1, 7, 300):
+        out = np.full_like(x, np.nan)
+        assert run_blocked(x, steps, rows=rows, out=out) is out
+        np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(run_blocked(x, steps, rows=7), want)
+    bad = RowsInto(lambda a, out: None, width=5)
+    with pytest.raises(SpectralShapeError, match="width 40"):
+        run_blocked(x, [bad], out=np.empty_like(x))
