@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from nirskern._jit import jit
+from nirskern._reduce import row_sum, row_sumsq_dev
 from nirskern._validate import FloatArray, check_int
 
 if TYPE_CHECKING:
@@ -142,23 +144,30 @@ def _block(x: FloatArray, rows: slice) -> Float64Array:
     return out
 
 
+@jit
+def _row_moments(x: FloatArray, mean: Float64Array, ss: Float64Array) -> None:
+    p = x.shape[1]
+    for i in range(x.shape[0]):
+        m = row_sum(x[i]) / p
+        mean[i] = m
+        ss[i] = row_sumsq_dev(x[i], m)
+
+
 def row_moments(x: npt.ArrayLike) -> tuple[Float64Array, Float64Array]:
-    """Each row's mean and centred sum of squares (float64, two-pass per block of rows).
+    """Each row's mean and centred sum of squares (float64, two passes over each row, the
+    second from cache; the sums of :mod:`nirskern._reduce`).
 
     >>> m, ss = row_moments(np.array([[1.0, 2.0, 3.0]]))
     >>> m.tolist(), ss.tolist()
     ([2.0], [2.0])
     """
     arr = np.asarray(x)
-    n = arr.shape[0]
-    mean = np.empty(n)
-    ss = np.empty(n)
-    for rows in _blocks(n, 4 * _BLOCK_ROWS):
-        xb = _block(arr, rows)
-        m = xb.mean(axis=1)
-        d = xb - m[:, np.newaxis]
-        mean[rows] = m
-        ss[rows] = np.einsum("ij,ij->i", d, d)
+    if arr.ndim != 2 or arr.dtype not in (np.float32, np.float64):
+        msg = f"'x' must be a 2-D float32/float64 array; got {arr.dtype} of shape {arr.shape}"
+        raise ValueError(msg)
+    mean = np.empty(arr.shape[0])
+    ss = np.empty(arr.shape[0])
+    _row_moments(arr, mean, ss)
     return mean, ss
 
 
