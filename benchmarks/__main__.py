@@ -28,7 +28,12 @@ DOCS = harness.REPO / "docs"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="sizes 1000,10000, float64, 3 repeats")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="a run of minutes: n=1000 (streaming 10k), float64, 3 repeats, every case, six "
+        "operators in case e, no peer that takes minutes at that size",
+    )
     ap.add_argument("--cases", default="a,b,c,d,e", help="comma-separated: a,b,c,d,e")
     ap.add_argument("--sizes", help="comma-separated n (default 1000,10000,100000)")
     ap.add_argument("--dtypes", help="comma-separated (default float64,float32)")
@@ -42,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--skip-above",
         type=float,
-        help="skip a peer whose estimated worker time exceeds this (s; default 600, quick 60)",
+        help="skip a peer whose estimated worker time exceeds this (s; default 600, quick 30)",
     )
     ap.add_argument(
         "--blas-threads",
@@ -98,12 +103,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         run["records"] = report.add_ratios(run["records"])
         write_report(run, json_dir, docs_dir)
         return run
-    default_sizes = "1000,10000" if args.quick else "1000,10000,100000"
+    default_sizes = "1000" if args.quick else "1000,10000,100000"
     sizes = [int(s) for s in (args.sizes or default_sizes).split(",")]
     dtypes = (args.dtypes or ("float64" if args.quick else "float64,float32")).split(",")
     repeats = args.repeats or (3 if args.quick else 5)
-    # --quick keeps a run to minutes on a shared 2-core machine: peers skip above 1 minute.
-    skip_above = args.skip_above or (60.0 if args.quick else harness.SKIP_ABOVE_S)
+    # --quick keeps a run to minutes on a shared 2-core machine: peers skip above 30 s.
+    skip_above = args.skip_above or (30.0 if args.quick else harness.SKIP_ABOVE_S)
     # A private numba cache for the workers: runs are isolated from other checkouts' caches,
     # and the "cache on" JIT records measure this cache.
     env = {"NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(RESULTS / ".numba-cache"))}
@@ -126,7 +131,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     benches = []
     for case in args.cases.split(","):
         module = import_module(CASES[case.strip()])
-        benches += module.benches()
+        quick_ids = getattr(module, "QUICK_BENCHES", None) if args.quick else None
+        benches += [b for b in module.benches() if quick_ids is None or b.id in quick_ids]
         if hasattr(module, "missing") and module.missing():
             notes.append(f"operators without a reference entry (case e): {module.missing()}")
 

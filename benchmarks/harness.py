@@ -90,6 +90,8 @@ class Impl:
     output: Callable[[Any], np.ndarray] = np.asarray
     compare: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    #: Part of ``--quick`` runs (peers that take minutes even at the smallest size are not).
+    quick: bool = True
 
     @property
     def venv(self) -> Literal["project", "peers"]:
@@ -307,6 +309,7 @@ def run_bench(
         for i in bench.impls
         if (i.venv == "project" or peers_python is not None)
         and (not only or any(s in i.name for s in only))
+        and (i.quick or not quick)
     ]
     own = bench.quick_sizes if quick else bench.full_sizes
     if bench.fixed_n:

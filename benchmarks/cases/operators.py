@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 MODULE = __name__
 
+#: The operators of a ``--quick`` run: one per family (scatter, derivative, baseline, fitted).
+QUICK_BENCHES = ("e/snv", "e/savgol", "e/detrend", "e/asls", "e/snip", "e/msc")
+
 
 @dataclass(frozen=True)
 class Ref:

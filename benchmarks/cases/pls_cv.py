@@ -272,7 +272,7 @@ BENCH = Bench(
         Impl("nirsframe models.pls", "nirsframe", _nirsframe_estimator),
         Impl("chemotools+sklearn", "peer", _sklearn),
         Impl("scipy+ikpls fast CV", "peer", _ikpls),
-        Impl("nirs4all dag-ml", "nirs4all", _nirs4all("dag-ml")),
+        Impl("nirs4all dag-ml", "nirs4all", _nirs4all("dag-ml"), quick=False),
         Impl("nirs4all legacy", "nirs4all", _nirs4all("legacy")),
         Impl("floor: XᵀX", "floor", _floor, compare=False),
     ),

@@ -153,10 +153,11 @@ BENCH = Bench(
     MODULE,
     (
         Impl("nirsframe pipeline", "nirsframe", _nirsframe_pipeline),
-        Impl("chemotools+sklearn", "peer", _sklearn),
+        # A search takes 10 s (chemotools) to minutes (nirs4all) even at 1k: full runs only.
+        Impl("chemotools+sklearn", "peer", _sklearn, quick=False),
         Impl("scipy+ikpls", "peer", _ikpls),
-        Impl("nirs4all dag-ml", "nirs4all", _nirs4all("dag-ml")),
-        Impl("nirs4all legacy", "nirs4all", _nirs4all("legacy")),
+        Impl("nirs4all dag-ml", "nirs4all", _nirs4all("dag-ml"), quick=False),
+        Impl("nirs4all legacy", "nirs4all", _nirs4all("legacy"), quick=False),
         Impl("floor: 4 XᵀX", "floor", _floor, compare=False),
     ),
     reference=("scipy+ikpls", "chemotools+sklearn", "nirsframe pipeline"),
