@@ -34,6 +34,11 @@ FloatMatrix = npt.NDArray[np.floating]
 SPECTRA_DTYPES = (pl.Float32, pl.Float64)
 
 
+#: A batch below this many bytes runs on the calling thread: handing it to the workers would cost
+#: more than it saves (~50 us per call against ~1 ms of work for 4 MiB of spectra).
+PARALLEL_MIN_BYTES = 1 << 22
+
+
 @dataclass(frozen=True)
 class RowsInto:
     """A row-wise matrix function that can also write its result into a given matrix.
@@ -54,6 +59,8 @@ class RowsInto:
     into: Callable[[FloatMatrix, FloatMatrix], Any]
     #: Output width when it differs from the input's (``None``: the same width).
     width: int | None = None
+    #: Inputs below this many bytes run on the calling thread (:func:`run_parallel`).
+    min_parallel_bytes: int = PARALLEL_MIN_BYTES
 
     def __call__(self, x: FloatMatrix) -> FloatMatrix:
         out = np.empty((x.shape[0], x.shape[1] if self.width is None else self.width), x.dtype)
@@ -241,9 +248,6 @@ def _check_rows(y: FloatMatrix, n_rows: int, out_width: int, width: int | None) 
         raise SpectralShapeError(msg)
 
 
-#: A batch below this many bytes runs on the calling thread: handing it to the workers would cost
-#: more than it saves (~50 us per call against ~1 ms of work for 4 MiB of spectra).
-PARALLEL_MIN_BYTES = 1 << 22
 #: Row ranges per worker thread: several, so a worker slowed by other load on the machine does not
 #: hold the whole batch back.
 CHUNKS_PER_WORKER = 4
@@ -288,10 +292,11 @@ def run_parallel(
     The kernels release the GIL, so row ranges run in parallel. Every call, from any Polars
     thread, queues its ranges on one pool of ``pl.thread_pool_size()`` workers: the streaming
     engine's concurrent calls share the cores instead of oversubscribing them. Numba's own
-    ``parallel=True`` is not used (it aborts when two Polars threads enter it). Small batches, and
-    calls made from a worker, run on the calling thread. A single function has nothing to fuse
-    with: it is called once per range, not per block (some operators prepare weights per call),
-    and a :class:`RowsInto` writes its range straight into ``out``.
+    ``parallel=True`` is not used (it aborts when two Polars threads enter it). Small batches
+    (below the smallest ``min_parallel_bytes`` of the steps, :data:`PARALLEL_MIN_BYTES` by
+    default), and calls made from a worker, run on the calling thread. A single function has
+    nothing to fuse with: it is called once per range, not per block (some operators prepare
+    weights per call), and a :class:`RowsInto` writes its range straight into ``out``.
 
     >>> x = np.arange(6.0).reshape(3, 2)
     >>> run_parallel(x, [lambda a: 2 * a], np.empty((3, 2))).tolist()
@@ -299,7 +304,8 @@ def run_parallel(
     """
     n = x.shape[0]
     n_workers = pl.thread_pool_size()
-    if n_workers < 2 or x.nbytes < PARALLEL_MIN_BYTES or getattr(_local, "is_worker", False):
+    min_bytes = min(getattr(fn, "min_parallel_bytes", PARALLEL_MIN_BYTES) for fn in fns)
+    if n_workers < 2 or x.nbytes < min_bytes or getattr(_local, "is_worker", False):
         return run_blocked(x, fns, rows=max(n, 1) if len(fns) == 1 else None, out=out)
     pool = _workers()
     block = block_rows(x.shape[1], x.dtype.itemsize)

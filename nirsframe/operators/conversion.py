@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from nirsframe._bridge import FloatMatrix
 
 
+#: One read and one write per value (numpy's own ufunc loop): on the calling thread below 256 MiB,
+#: where the workers' first touch of a fresh output costs what they save (``min_parallel_bytes``).
+ONE_PASS_MIN_PARALLEL_BYTES = 1 << 28
+
+
 class ReflectanceToAbsorbanceParams(BaseParams):
     """Parameters of :class:`ReflectanceToAbsorbance` (none)."""
 
@@ -45,6 +50,7 @@ class ReflectanceToAbsorbance(SpectralOperator):
 
     name: ClassVar[str] = "reflectance_to_absorbance"
     allow_inf: ClassVar[bool] = True
+    min_parallel_bytes: ClassVar[int] = ONE_PASS_MIN_PARALLEL_BYTES
     params_model: ClassVar[type[BaseParams]] = ReflectanceToAbsorbanceParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
@@ -135,6 +141,7 @@ class Logarithm(SpectralOperator):
 
     name: ClassVar[str] = "log"
     allow_inf: ClassVar[bool] = True
+    min_parallel_bytes: ClassVar[int] = ONE_PASS_MIN_PARALLEL_BYTES
     params_model: ClassVar[type[BaseParams]] = LogarithmParams
 
     def __init__(self, *, offset: float = 0.0) -> None:
@@ -165,6 +172,7 @@ class PercentToFraction(SpectralOperator):
 
     name: ClassVar[str] = "percent_to_fraction"
     allow_inf: ClassVar[bool] = True
+    min_parallel_bytes: ClassVar[int] = ONE_PASS_MIN_PARALLEL_BYTES
     params_model: ClassVar[type[BaseParams]] = PercentToFractionParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
@@ -190,6 +198,7 @@ class FractionToPercent(SpectralOperator):
 
     name: ClassVar[str] = "fraction_to_percent"
     allow_inf: ClassVar[bool] = True
+    min_parallel_bytes: ClassVar[int] = ONE_PASS_MIN_PARALLEL_BYTES
     params_model: ClassVar[type[BaseParams]] = FractionToPercentParams
 
     def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import polars as pl
 import pytest
@@ -160,6 +162,29 @@ def test_run_parallel_raises_the_failure_of_a_worker() -> None:
 
     with pytest.raises(ValueError, match="bad block"):
         run_parallel(x, [fail], np.empty_like(x))
+
+
+def test_a_step_may_raise_the_size_below_which_it_runs_on_the_calling_thread() -> None:
+    if pl.thread_pool_size() < 2:
+        pytest.skip("one worker: everything runs on the calling thread")
+    x = np.ones((2 * PARALLEL_MIN_BYTES // 64, 8))
+    threads: set[str] = set()
+
+    def record(a: np.ndarray, out: np.ndarray) -> None:
+        threads.add(threading.current_thread().name)
+        out[:] = a
+
+    run_parallel(x, [RowsInto(record)], np.empty_like(x))
+    assert threads and all(t.startswith("nirsframe") for t in threads)  # the workers
+    threads.clear()
+    serial = RowsInto(record, min_parallel_bytes=x.nbytes + 1)
+    out = run_parallel(x, [serial], np.empty_like(x))
+    assert threads == {threading.current_thread().name}
+    assert_array_equal(out, x)
+    # A chain runs on the workers when any of its steps is worth it.
+    threads.clear()
+    run_parallel(x, [lambda a: a, serial], np.empty_like(x))
+    assert threading.current_thread().name not in threads
 
 
 def test_run_blocked_checks_the_output_width() -> None:
