@@ -47,6 +47,17 @@ def _reflect_pad(y: FloatArray, half: int, ext: FloatArray) -> None:
 
 
 @jit
+def _pick(lo: FloatArray, hi: FloatArray, is_max: bool, out: FloatArray) -> None:  # noqa: FBT001
+    """``out = max(lo, hi)`` (or min) elementwise, in a loop that vectorises."""
+    if is_max:
+        for i in range(out.shape[0]):
+            out[i] = lo[i] if lo[i] > hi[i] else hi[i]
+    else:
+        for i in range(out.shape[0]):
+            out[i] = lo[i] if lo[i] < hi[i] else hi[i]
+
+
+@jit
 def _minmax_filter(
     y: FloatArray,
     half: int,
@@ -73,22 +84,10 @@ def _minmax_filter(
     while 2 * width <= w:
         # valid block starts: i + 2 * width <= m
         cnt = m - 2 * width + 1
-        lo, hi, o = src[:cnt], src[width : width + cnt], dst[:cnt]
-        if is_max:
-            for i in range(cnt):
-                o[i] = lo[i] if lo[i] > hi[i] else hi[i]
-        else:
-            for i in range(cnt):
-                o[i] = lo[i] if lo[i] < hi[i] else hi[i]
+        _pick(src[:cnt], src[width : width + cnt], is_max, dst[:cnt])
         src, dst = dst, src
         width *= 2
-    lo, hi = src[:n], src[w - width : w - width + n]
-    if is_max:
-        for i in range(n):
-            out[i] = lo[i] if lo[i] > hi[i] else hi[i]
-    else:
-        for i in range(n):
-            out[i] = lo[i] if lo[i] < hi[i] else hi[i]
+    _pick(src[:n], src[w - width : w - width + n], is_max, out[:n])
 
 
 @jit
