@@ -2,14 +2,15 @@
 
 A worker (``python -m benchmarks.harness '<json spec>'``) rebuilds the synthetic data from its
 seed, prepares the implementation (untimed), times a first call (which includes any JIT
-compilation), then ``repeats`` more calls, saves the last output to ``.npy`` and prints one JSON
-line: seconds (median of the repeats), first_call_s, peak RSS (high-water mark reset once the
-input is generated, so only the implementation's own peak counts; ``data_mb`` is the input
-size). A first call slower than :data:`SLOW_FIRST_CALL_S` gets one repeat. Benches with
-``data="lazy"`` build their own data (the streaming case writes Lance in chunks through
-``prepare``, untimed). The parent interleaves workers
-(A B A B ...), compares every output with the bench's reference (max abs diff), and skips a
-peer whose time extrapolated from the smaller sizes exceeds :data:`SKIP_ABOVE_S`.
+compilation), then ``repeats`` more calls (each a loop of calls lasting at least
+:data:`MIN_REPEAT_S` when calls are short), saves the last output to ``.npy`` and prints one
+JSON line: seconds (median of the repeats, per call), first_call_s, peak RSS (high-water mark
+reset once the input is generated, so only the implementation's own peak counts; ``data_mb``
+is the input size). A first call slower than :data:`SLOW_FIRST_CALL_S` gets one repeat.
+Benches with ``data="lazy"`` build their own data (the streaming case writes Lance in chunks
+through ``prepare``, untimed). The parent interleaves workers (A B A B ...), compares every
+output with the bench's reference (max abs diff), and skips a peer whose time extrapolated
+from the smaller sizes exceeds :data:`SKIP_ABOVE_S`.
 
 Examples
 --------
@@ -46,6 +47,12 @@ PROJECT_PYTHON = REPO / ".venv" / "bin" / "python"
 SKIP_ABOVE_S = 600.0  # a peer whose estimated worker time exceeds 10 minutes is skipped
 WORKER_TIMEOUT_S = 3600.0
 SLOW_FIRST_CALL_S = 20.0  # above this, a worker times one repeat instead of ``repeats``
+#: A repeat lasts at least this long: calls shorter than this are looped and the repeat's time
+#: divided by the calls (sub-millisecond calls timed one at a time are mostly timer noise).
+MIN_REPEAT_S = 0.05
+MAX_CALLS = 1000
+#: A first call (JIT included) under this gets an untimed warm call that sizes the loop.
+PROBE_BELOW_S = 1.0
 
 Role = Literal["nirsframe", "floor", "peer", "nirs4all"]
 median = statistics.median
@@ -184,10 +191,16 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     # A slow first call (nirs4all searches take minutes) gets a single timed repeat: the
     # median of one is what the budget allows on a shared machine.
     repeats = spec["repeats"] if first < SLOW_FIRST_CALL_S else 1
-    for _ in range(repeats):
+    calls = 1
+    if first < PROBE_BELOW_S:  # a warm call (untimed) sizes the loop of calls per repeat
         t0 = time.perf_counter()
         result = run()
-        times.append(time.perf_counter() - t0)
+        calls = min(MAX_CALLS, max(1, math.ceil(MIN_REPEAT_S / (time.perf_counter() - t0))))
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            result = run()
+        times.append((time.perf_counter() - t0) / calls)
     if spec.get("out"):
         np.save(spec["out"], np.asarray(impl.output(result)))
     return {

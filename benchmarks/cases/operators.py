@@ -2,10 +2,12 @@
 
 :data:`REFERENCES` maps an operator name (a key of ``nirsframe.operators.REGISTRY``) to the
 parameters used for both sides and the reference callable ``fn(x, params) -> array`` (numpy,
-scipy, scikit-learn, pybaselines, chemotools). Adding an operator is one line. Only names present
-both here and in the registry are benchmarked; a registry operator that rejects the parameters
-is recorded as unavailable. Operators that expect reflectance get ``10 ** -x`` as input on both
-sides (``input="reflectance"``). Fitted operators are timed as ``fit_transform`` on both sides.
+scipy, scikit-learn, pybaselines, chemotools, PyWavelets). Adding an operator is one line. Only
+names present both here and in the registry are benchmarked; a registry operator that rejects the
+parameters is recorded as unavailable. Operators that expect reflectance get ``10 ** -x`` as input
+on both sides (``input="reflectance"``); operators that read the spectral axis get the data's
+wavelengths as the ``x_axis`` parameter on both sides (``axis=True``). Fitted operators are timed
+as ``fit_transform`` on both sides.
 
 Examples
 --------
@@ -36,12 +38,16 @@ QUICK_BENCHES = ("e/snv", "e/savgol", "e/detrend", "e/asls", "e/snip", "e/msc")
 
 @dataclass(frozen=True)
 class Ref:
-    """A reference: where it comes from, the shared parameters, the callable, the input kind."""
+    """A reference: where it comes from, the shared parameters, the callable, the input kind.
+
+    ``axis=True`` adds the data's wavelengths as ``params["x_axis"]`` (a tuple) on both sides.
+    """
 
     source: str
     params: dict[str, Any]
     fn: Callable[[np.ndarray, dict[str, Any]], np.ndarray]
     input: Literal["spectra", "reflectance"] = "spectra"
+    axis: bool = False
 
 
 def _m(name: str) -> Any:
@@ -87,6 +93,68 @@ def _scaler(with_std: bool) -> Callable[[np.ndarray, dict[str, Any]], np.ndarray
         return scaler.fit_transform(x)
 
     return fn
+
+
+def _crop(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    axis = np.asarray(p["x_axis"])
+    return x[:, (axis >= p["lower"]) & (axis <= p["upper"])]
+
+
+def _resample(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    axis, target = np.asarray(p["x_axis"]), np.asarray(p["target"])
+    return np.array([np.interp(target, axis, row) for row in x])
+
+
+def _gradient(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    for _ in range(p["deriv"]):
+        x = np.gradient(x, np.asarray(p["x_axis"]), axis=1, edge_order=p["edge_order"])
+    return x
+
+
+def _norris_williams(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Per order: centred moving average (edges repeated), then the gap difference."""
+    g = p["gap"]
+    for _ in range(p["deriv"]):
+        x = _m("scipy.ndimage").uniform_filter1d(x, p["segment"], axis=1, mode="nearest")
+        pad = np.pad(x, ((0, 0), (g, g)), mode="edge")
+        x = (pad[:, 2 * g :] - pad[:, : -2 * g]) / (2 * g * p["delta"])
+    return x
+
+
+def _emsc(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    scatter = _m("chemotools.scatter")
+    emsc = scatter.ExtendedMultiplicativeScatterCorrection(method=p["reference"], order=p["order"])
+    return emsc.fit_transform(x)
+
+
+def _wavedec(wavelet: str | None) -> Callable[[np.ndarray, dict[str, Any]], np.ndarray]:
+    """``np.concatenate(pywt.wavedec(x, ...))`` along the rows (``wavelet`` None: from params)."""
+
+    def fn(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+        w = p["wavelet"] if wavelet is None else wavelet
+        coeffs = _m("pywt").wavedec(x, w, mode=p["mode"], level=p["level"], axis=1)
+        return np.concatenate(coeffs, axis=1)
+
+    return fn
+
+
+def _wavelet_denoise(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """pywt shrinkage of the details (universal threshold per spectrum when None)."""
+    pywt, w = _m("pywt"), p["wavelet"]
+    c = pywt.wavedec(x, w, mode=p["mode"], level=p["level"], axis=1)
+    thr = p["threshold"]
+    if thr is None:  # sigma * sqrt(2 ln n), sigma = median(|cD_1|) / 0.6745, one per spectrum
+        sigma = np.median(np.abs(c[-1]), axis=1, keepdims=True) / 0.6745
+        thr = sigma * np.sqrt(2 * np.log(x.shape[1]))
+    c = [c[0], *(pywt.threshold(d, thr, p["threshold_mode"]) for d in c[1:])]
+    return pywt.waverec(c, w, mode=p["mode"], axis=1)[:, : x.shape[1]]
+
+
+def _epo(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """Without groups D = X - mean(X): remove the leading PCA directions, ``X (I - V'V)``."""
+    pca = _m("sklearn.decomposition").PCA(n_components=p["n_components"], svd_solver="full")
+    v = pca.fit(x).components_
+    return x - (x @ v.T) @ v
 
 
 def _rng() -> np.random.Generator:
@@ -207,6 +275,33 @@ REFERENCES: dict[str, Ref] = {
         {"max_half_window": 40},
         lambda x, p: _rows("pybaselines.smooth", "snip", x, p),
     ),
+    # Axis operators: x_axis is the data's wavelength axis (1000-2500 nm) on both sides.
+    "crop": Ref("numpy", {"lower": 1100.0, "upper": 2400.0}, _crop, axis=True),
+    "resample": Ref(
+        "numpy",
+        {"target": tuple(1000.0 + 2.0 * i for i in range(751)), "method": "linear"},
+        _resample,
+        axis=True,
+    ),
+    "derivative": Ref("numpy", {"deriv": 1, "edge_order": 1}, _gradient, axis=True),
+    "norris_williams": Ref(
+        "scipy", {"segment": 5, "gap": 5, "deriv": 1, "delta": 1.0}, _norris_williams
+    ),
+    "emsc": Ref("chemotools", {"order": 2, "reference": "mean"}, _emsc),
+    "epo": Ref("sklearn", {"n_components": 2}, _epo),
+    "haar": Ref("pywt", {"level": None, "mode": "symmetric"}, _wavedec("haar")),
+    "wavelet": Ref("pywt", {"wavelet": "db4", "level": None, "mode": "symmetric"}, _wavedec(None)),
+    "wavelet_denoise": Ref(
+        "pywt",
+        {
+            "wavelet": "db4",
+            "level": None,
+            "mode": "symmetric",
+            "threshold": None,
+            "threshold_mode": "soft",
+        },
+        _wavelet_denoise,
+    ),
     # Augmentations: nirsframe times ``augment(X)`` (one seeded copy); the peer is plain numpy.
     "additive_noise": Ref(
         "numpy", {"std": 0.01}, lambda x, p: x + _rng().normal(0, p["std"], x.shape)
@@ -258,6 +353,12 @@ def _input(ref: Ref, data: Data) -> np.ndarray:
     return data.x
 
 
+def _params(ref: Ref, data: Data) -> dict[str, Any]:
+    if ref.axis:
+        return {**ref.params, "x_axis": tuple(float(v) for v in data.axis)}
+    return ref.params
+
+
 def _nirsframe(name: str) -> Callable[[Data], Callable[[], Any]]:
     def build(data: Data) -> Callable[[], Any]:
         from nirsframe.exceptions import InvalidParameterError
@@ -266,7 +367,7 @@ def _nirsframe(name: str) -> Callable[[Data], Callable[[], Any]]:
         ref = REFERENCES[name]
         if name not in REGISTRY:
             raise Unavailable(f"operator {name!r} is not registered")
-        op = REGISTRY[name].estimator(**ref.params)
+        op = REGISTRY[name].estimator(**_params(ref, data))
         try:
             op.params()
         except InvalidParameterError as exc:
@@ -282,8 +383,8 @@ def _nirsframe(name: str) -> Callable[[Data], Callable[[], Any]]:
 def _reference(name: str) -> Callable[[Data], Callable[[], Any]]:
     def build(data: Data) -> Callable[[], Any]:
         ref = REFERENCES[name]
-        x = _input(ref, data)
-        return lambda: ref.fn(x, ref.params)
+        x, params = _input(ref, data), _params(ref, data)
+        return lambda: ref.fn(x, params)
 
     return build
 

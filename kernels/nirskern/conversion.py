@@ -148,7 +148,7 @@ def log(x: npt.ArrayLike, *, offset: float = 0.0, out: FloatArray | None = None)
 
 
 @jit
-def _scale(x: FloatArray, factor: float, divide: bool, out: FloatArray) -> None:  # noqa: FBT001
+def _scale(x: FloatArray, factor: np.floating, divide: bool, out: FloatArray) -> None:  # noqa: FBT001
     n, p = x.shape
     for i in range(n):
         for j in range(p):
@@ -165,7 +165,7 @@ def percent_to_fraction(x: npt.ArrayLike, *, out: FloatArray | None = None) -> F
     """
     arr, was_1d = as_spectra(x)
     res = output(out, arr, was_1d=was_1d)
-    _scale(arr, 100.0, True, res)
+    _scale(arr, arr.dtype.type(100.0), True, res)  # float32 data: float32 arithmetic
     return restore(res, was_1d) if out is None else out
 
 
@@ -177,5 +177,5 @@ def fraction_to_percent(x: npt.ArrayLike, *, out: FloatArray | None = None) -> F
     """
     arr, was_1d = as_spectra(x)
     res = output(out, arr, was_1d=was_1d)
-    _scale(arr, 100.0, False, res)
+    _scale(arr, arr.dtype.type(100.0), False, res)
     return restore(res, was_1d) if out is None else out

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit
+from nirskern._taps import correlate_valid
 from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 
@@ -76,63 +77,6 @@ def savgol_coeffs(
     return _weights(window_length, polyorder, deriv, float(delta))[0].copy()
 
 
-# The interior filter runs in passes of up to 8 taps. Each pass is one loop over the points whose
-# body adds its taps in a fixed order, so numba/LLVM vectorises it over the points (a per-point
-# loop over a run-time number of taps is a serial reduction, which does not vectorise without
-# fastmath), and the output row is stored once per pass instead of once per tap. The first pass
-# takes ``w mod 8`` taps (1, 3, 5 or 7: windows are odd) and sets the output; each later pass
-# adds 8 taps to it. Every output still receives ``c[0]*x[j] + c[1]*x[j+1] + ...`` added left to
-# right, as a plain loop over the taps would: results are bit-identical to it. Measured here
-# (window 15, 100 rows x 1024 float64 in cache): 113 -> 59 ms per 100k rows.
-
-
-@jit
-def _correlate_valid(r: FloatArray, c: FloatArray, o: FloatArray) -> None:
-    """``o[j] = sum_k c[k] * r[j + k]`` for an odd number of taps ``len(c)``, in tap passes."""
-    k = c.shape[0] % 8
-    if k == 1:
-        c0 = c[0]
-        for j in range(o.shape[0]):
-            o[j] = c0 * r[j]
-    elif k == 3:
-        c0, c1, c2 = c[0], c[1], c[2]
-        for j in range(o.shape[0]):
-            o[j] = c0 * r[j] + c1 * r[j + 1] + c2 * r[j + 2]
-    elif k == 5:
-        c0, c1, c2, c3, c4 = c[0], c[1], c[2], c[3], c[4]
-        for j in range(o.shape[0]):
-            o[j] = c0 * r[j] + c1 * r[j + 1] + c2 * r[j + 2] + c3 * r[j + 3] + c4 * r[j + 4]
-    else:
-        c0, c1, c2, c3, c4, c5, c6 = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
-        for j in range(o.shape[0]):
-            o[j] = (
-                c0 * r[j]
-                + c1 * r[j + 1]
-                + c2 * r[j + 2]
-                + c3 * r[j + 3]
-                + c4 * r[j + 4]
-                + c5 * r[j + 5]
-                + c6 * r[j + 6]
-            )
-    while k < c.shape[0]:
-        c0, c1, c2, c3 = c[k], c[k + 1], c[k + 2], c[k + 3]
-        c4, c5, c6, c7 = c[k + 4], c[k + 5], c[k + 6], c[k + 7]
-        for j in range(o.shape[0]):
-            i = j + k
-            o[j] = (
-                o[j]
-                + c0 * r[i]
-                + c1 * r[i + 1]
-                + c2 * r[i + 2]
-                + c3 * r[i + 3]
-                + c4 * r[i + 4]
-                + c5 * r[i + 5]
-                + c6 * r[i + 6]
-                + c7 * r[i + 7]
-            )
-        k += 8
-
-
 @jit
 def _savgol(x: FloatArray, centre: FloatArray, full: FloatArray, out: FloatArray) -> None:
     n, p = x.shape
@@ -141,7 +85,7 @@ def _savgol(x: FloatArray, centre: FloatArray, full: FloatArray, out: FloatArray
     for i in range(n):
         row = x[i]
         o = out[i]
-        _correlate_valid(row, centre, o[h : p - h])
+        correlate_valid(row, centre, o[h : p - h])  # see nirskern._taps
         # Edges (scipy mode="interp"): the polynomial fitted to the first/last window,
         # evaluated at the edge positions.
         for t in range(h):

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit
+from nirskern._taps import correlate_valid
 from nirskern._validate import FloatArray, as_spectra, check_int, restore
 
 #: Edge mode names accepted by :func:`gaussian` and :func:`moving_average`, and their codes.
@@ -97,13 +98,8 @@ def _correlate(x: FloatArray, w: FloatArray, mode: int, cval: float, out: FloatA
     acc = np.empty(p)
     for i in range(n):
         _extend(x[i], r, r, mode, cval, buf)
-        # One axpy pass per tap (vectorises), accumulated in float64 whatever the input dtype.
-        for j in range(p):
-            acc[j] = w[0] * buf[j]
-        for k in range(1, nw):
-            c = w[k]
-            for j in range(p):
-                acc[j] += c * buf[j + k]
+        # Accumulated in float64 whatever the input dtype, taps added left to right.
+        correlate_valid(buf, w, acc)
         for j in range(p):
             out[i, j] = acc[j]
 

@@ -32,3 +32,48 @@ def test_conversions_accept_inf_with_ieee_semantics() -> None:
 def test_other_operators_still_reject_inf() -> None:
     with pytest.raises(ValueError, match="infinity"):
         StandardNormalVariate().fit_transform(np.array([[1.0, np.inf, 2.0]]))
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_params_model_fields_are_the_constructor_parameters(name: str) -> None:
+    # params() reads the model's fields as attributes instead of sklearn's get_params.
+    op = REGISTRY[name].estimator()
+    assert set(op.params_model.model_fields) == set(op.get_params(deep=False))
+
+
+def test_params_follow_set_params_and_bad_values_still_raise() -> None:
+    from nirsframe.exceptions import InvalidParameterError
+    from nirsframe.operators import SavitzkyGolay
+
+    op = SavitzkyGolay(window_length=15, polyorder=2)
+    assert op.params().window_length == 15
+    op.set_params(window_length=9)
+    assert op.params().window_length == 9
+    op.set_params(window_length=8)
+    for _ in range(2):  # a failure is not remembered as a success
+        with pytest.raises(InvalidParameterError, match="window_length"):
+            op.params()
+
+
+def test_plain_matrix_path_matches_sklearn_validation() -> None:
+    # A float ndarray skips validate_data; the checks it made still hold.
+    import polars as pl
+
+    x = synthetic_spectra(6, 32, seed=1)
+    op = StandardNormalVariate().fit(x)
+    assert op.n_features_in_ == 32
+    expecting = "X has 31 features, but StandardNormalVariate is expecting 32"
+    with pytest.raises(ValueError, match=expecting):
+        op.transform(x[:, :31])
+    with pytest.raises(ValueError, match="0 sample"):
+        op.transform(x[:0])
+    with pytest.raises(ValueError, match="infinity"):
+        op.fit(np.where(np.eye(6, 32, dtype=bool), np.inf, x))
+    # Integer input and dataframes still go through sklearn (converted; feature names kept).
+    assert op.fit_transform(np.arange(8).reshape(2, 4)).dtype == np.float64
+    named = StandardNormalVariate().fit(pl.DataFrame(x, schema=[f"w{i}" for i in range(32)]))
+    assert list(named.feature_names_in_[:2]) == ["w0", "w1"]
+    with pytest.warns(UserWarning, match="feature names"):
+        named.transform(x)
+    f_order = np.asfortranarray(x)
+    assert_array_equal(StandardNormalVariate().fit_transform(f_order), op.fit_transform(x))
