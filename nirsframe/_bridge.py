@@ -61,6 +61,9 @@ class RowsInto:
     width: int | None = None
     #: Inputs below this many bytes run on the calling thread (:func:`run_parallel`).
     min_parallel_bytes: int = PARALLEL_MIN_BYTES
+    #: What the step computes, ``(operator name, validated parameters)``: adjacent tagged steps
+    #: with a fused kernel run as one step (:func:`register_fusion`).
+    tag: tuple[str, Any] | None = None
 
     def __call__(self, x: FloatMatrix) -> FloatMatrix:
         out = np.empty((x.shape[0], x.shape[1] if self.width is None else self.width), x.dtype)
@@ -126,6 +129,38 @@ def matrix_to_series(
     return s
 
 
+#: Fused steps by the names of the two adjacent steps they replace (:func:`register_fusion`).
+_FUSIONS: dict[tuple[str, str], Callable[[Any, Any], RowsInto | None]] = {}
+
+
+def register_fusion(first: str, second: str, build: Callable[[Any, Any], RowsInto | None]) -> None:
+    """Run a step tagged ``first`` followed by one tagged ``second`` as ``build(p1, p2)``.
+
+    ``build`` gets the two steps' parameters and returns one step computing exactly what the two
+    compute (same bits), or ``None`` when it cannot for these parameters.
+    """
+    _FUSIONS[(first, second)] = build
+
+
+def _fuse_last(steps: tuple[tuple[Any, int | None], ...]) -> tuple[tuple[Any, int | None], ...]:
+    """``steps`` with its last two replaced by their fused step when a rule applies."""
+    if len(steps) < 2:
+        return steps
+    (first, first_width), (second, second_width) = steps[-2], steps[-1]
+    if not (
+        isinstance(first, RowsInto)
+        and isinstance(second, RowsInto)
+        and first.tag is not None
+        and second.tag is not None
+    ):
+        return steps
+    build = _FUSIONS.get((first.tag[0], second.tag[0]))
+    fused = None if build is None else build(first.tag[1], second.tag[1])
+    if fused is None:
+        return steps
+    return (*steps[:-2], (fused, first_width if second_width is None else second_width))
+
+
 #: Attribute under which an expression built by :func:`map_spectra` keeps its source expression
 #: and row steps, so that a spectral expression applied to it extends the same UDF.
 _STEPS_ATTR = "_nirsframe_steps"
@@ -146,7 +181,8 @@ def map_spectra(
 
     When ``expr`` itself comes from ``map_spectra``, the two fuse into one UDF over ``expr``'s
     source that runs both functions block by block (results are identical; the intermediate
-    matrix never reaches main memory and Polars makes one call instead of two).
+    matrix never reaches main memory and Polars makes one call instead of two). Two adjacent
+    steps with a fused kernel (:func:`register_fusion`) become that kernel, row by row.
 
     >>> df = pl.DataFrame({"s": np.array([[1.0, 2.0]])})
     >>> df.select(map_spectra(pl.col("s"), lambda x: 2 * x)).item().to_list()
@@ -156,7 +192,7 @@ def map_spectra(
     [4.0, 6.0]
     """
     source, steps = getattr(expr, _STEPS_ATTR, (expr, ()))
-    steps = (*steps, (fn, width))
+    steps = _fuse_last((*steps, (fn, width)))
     widths = [w for _, w in steps if w is not None]
     out_width = widths[-1] if widths else None
     fns = tuple(f for f, _ in steps)

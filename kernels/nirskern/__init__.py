@@ -21,6 +21,8 @@ from nirskern.conversion import (
     reflectance_to_absorbance,
 )
 from nirskern.derivative import derivative, norris_williams, savgol, savgol_coeffs
+from nirskern.finite import any_inf
+from nirskern.fused import snv_savgol
 from nirskern.morphological import rolling_ball, snip
 from nirskern.normalize import center_scale, column_stats, inverse_center_scale, normalize
 from nirskern.orthogonal import deflate
@@ -47,6 +49,7 @@ __all__ = [
     "absorbance_to_reflectance",
     "add_polynomial",
     "airpls",
+    "any_inf",
     "apply_noise",
     "arpls",
     "asls",
@@ -90,6 +93,7 @@ __all__ = [
     "savgol_coeffs",
     "snip",
     "snv",
+    "snv_savgol",
     "warp",
     "wavedec",
     "wavelet_denoise",

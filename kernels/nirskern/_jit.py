@@ -39,6 +39,19 @@ def jit(fn: F) -> F:
     return njit(nogil=True, cache=CACHE, fastmath=False, error_model="numpy")(fn)  # type: ignore[return-value]
 
 
+def jit_row(fn: F) -> F:
+    """Compile a per-row helper as :func:`jit` does, inlined into the kernels that call it
+    (numba IR inlining: the row loop of a caller then optimises as one function).
+
+    >>> @jit_row
+    ... def twice(x):
+    ...     return 2 * x
+    >>> twice(2.0)
+    4.0
+    """
+    return njit(nogil=True, cache=CACHE, fastmath=False, error_model="numpy", inline="always")(fn)  # type: ignore[return-value]
+
+
 def jit_reduction(fn: F) -> F:
     """Compile a sum over a row as :func:`jit` does, but allowing reassociation.
 

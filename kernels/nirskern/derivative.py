@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from nirskern._jit import jit
+from nirskern._jit import jit, jit_row
 from nirskern._taps import correlate_valid
 from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
@@ -77,25 +77,29 @@ def savgol_coeffs(
     return _weights(window_length, polyorder, deriv, float(delta))[0].copy()
 
 
-@jit
-def _savgol(x: FloatArray, centre: FloatArray, full: FloatArray, out: FloatArray) -> None:
-    n, p = x.shape
+@jit_row
+def savgol_row(row: FloatArray, centre: FloatArray, full: FloatArray, o: FloatArray) -> None:
+    """Savitzky-Golay filter of one spectrum ``row`` into ``o`` (weights from :func:`_weights`)."""
+    p = row.shape[0]
     w = centre.shape[0]
     h = w // 2
-    for i in range(n):
-        row = x[i]
-        o = out[i]
-        correlate_valid(row, centre, o[h : p - h])  # see nirskern._taps
-        # Edges (scipy mode="interp"): the polynomial fitted to the first/last window,
-        # evaluated at the edge positions.
-        for t in range(h):
-            s_left = 0.0
-            s_right = 0.0
-            for k in range(w):
-                s_left += full[t, k] * row[k]
-                s_right += full[w - h + t, k] * row[p - w + k]
-            o[t] = s_left
-            o[p - h + t] = s_right
+    correlate_valid(row, centre, o[h : p - h])  # see nirskern._taps
+    # Edges (scipy mode="interp"): the polynomial fitted to the first/last window,
+    # evaluated at the edge positions.
+    for t in range(h):
+        s_left = 0.0
+        s_right = 0.0
+        for k in range(w):
+            s_left += full[t, k] * row[k]
+            s_right += full[w - h + t, k] * row[p - w + k]
+        o[t] = s_left
+        o[p - h + t] = s_right
+
+
+@jit
+def _savgol(x: FloatArray, centre: FloatArray, full: FloatArray, out: FloatArray) -> None:
+    for i in range(x.shape[0]):
+        savgol_row(x[i], centre, full, out[i])
 
 
 def savgol(
@@ -122,6 +126,22 @@ def savgol(
     [1.0, 2.0, 3.0]
     """
     arr, was_1d = as_spectra(x)
+    centre, full = savgol_weights(arr, window_length, polyorder, deriv, delta, x_axis)
+    res = output(out, arr, was_1d=was_1d)
+    _savgol(arr, centre, full, res)
+    return restore(res, was_1d) if out is None else out
+
+
+def savgol_weights(
+    arr: FloatArray,
+    window_length: int,
+    polyorder: int,
+    deriv: int,
+    delta: float | Literal["axis"],
+    x_axis: npt.ArrayLike | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Checked parameters of :func:`savgol` for the spectra ``arr``, as the interior and edge
+    weights in ``arr``'s dtype."""
     _check_savgol(window_length, polyorder, deriv)
     if isinstance(delta, str) and delta == "axis":
         if x_axis is None:
@@ -139,9 +159,7 @@ def savgol(
         )
         raise ValueError(msg)
     centre, full = _weights(int(window_length), int(polyorder), int(deriv), float(delta))
-    res = output(out, arr, was_1d=was_1d)
-    _savgol(arr, centre.astype(arr.dtype), full.astype(arr.dtype), res)
-    return restore(res, was_1d) if out is None else out
+    return centre.astype(arr.dtype), full.astype(arr.dtype)
 
 
 # -- finite differences (np.gradient) ---------------------------------------------------------

@@ -11,25 +11,29 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from nirskern._jit import jit
+from nirskern._jit import jit, jit_row
 from nirskern._reduce import row_dot_dev, row_sum, row_sumsq_dev
 from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 
+@jit_row
+def snv_row(row: FloatArray, ddof: int, o: FloatArray) -> None:
+    """SNV of one spectrum ``row`` into ``o`` (also the first step of fused chains)."""
+    p = row.shape[0]
+    # Two passes (mean, then centred sum of squares) in float64: stable for float32 input
+    # and for spectra with a large offset relative to their variation (nirskern._reduce).
+    mean = row_sum(row) / p
+    ss = row_sumsq_dev(row, mean)
+    # A flat spectrum has std 0: 0/0 gives NaN rows, which callers report.
+    inv = 1.0 / np.sqrt(ss / (p - ddof)) if ss > 0.0 else np.nan
+    for j in range(p):
+        o[j] = (row[j] - mean) * inv
+
+
 @jit
 def _snv(x: FloatArray, ddof: int, out: FloatArray) -> None:
-    n, p = x.shape
-    for i in range(n):
-        row = x[i]
-        # Two passes (mean, then centred sum of squares) in float64: stable for float32 input
-        # and for spectra with a large offset relative to their variation (nirskern._reduce).
-        mean = row_sum(row) / p
-        ss = row_sumsq_dev(row, mean)
-        # A flat spectrum has std 0: 0/0 gives NaN rows, which callers report.
-        inv = 1.0 / np.sqrt(ss / (p - ddof)) if ss > 0.0 else np.nan
-        o = out[i]
-        for j in range(p):
-            o[j] = (row[j] - mean) * inv
+    for i in range(x.shape[0]):
+        snv_row(x[i], ddof, out[i])
 
 
 def snv(x: npt.ArrayLike, *, ddof: int = 0, out: FloatArray | None = None) -> FloatArray:

@@ -35,6 +35,7 @@ from nirsframe.operators.conversion import (
     ReflectanceToAbsorbance,
 )
 from nirsframe.operators.derivative import Derivative, NorrisWilliams, SavitzkyGolay
+from nirsframe.operators.fusions import FUSED
 from nirsframe.operators.morphological import RollingBall, Snip
 from nirsframe.operators.normalize import Autoscale, MeanCenter, Normalize, ParetoScaling
 from nirsframe.operators.orthogonal import (
@@ -61,6 +62,7 @@ from nirsframe.operators.whittaker import (
 )
 
 __all__ = [
+    "FUSED",
     "REGISTRY",
     "AbsorbanceToReflectance",
     "AdaptiveIterativelyReweightedPLS",

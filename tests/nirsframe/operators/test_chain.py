@@ -91,3 +91,32 @@ def test_chain_of_unfitted_operator_raises() -> None:
 
     with pytest.raises(NotFittedError):
         nf.chain("spectra", [MultiplicativeScatterCorrection()])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_snv_then_savgol_runs_fused_with_the_steps_bits(dtype: type) -> None:
+    x = synthetic_spectra(300, 48, seed=8).astype(dtype)
+    x[7] = np.nan
+    df = pl.DataFrame({"spectra": x})
+    snv, sg = StandardNormalVariate(ddof=1), SavitzkyGolay(window_length=9, polyorder=3, deriv=1)
+    expr = sg.to_expr(snv.to_expr("spectra"))
+    assert len(expr._nirsframe_steps[1]) == 1  # type: ignore[attr-defined]
+    expected = sg.transform(snv.transform(x))
+    for frame in (
+        df.select(expr),
+        df.lazy().select(expr).collect(),
+        df.lazy().select(expr).collect(engine="streaming"),
+        df.select(nf.chain("spectra", [snv, sg])),
+    ):
+        assert_array_equal(frame.to_series().to_numpy(), expected)
+
+
+def test_savgol_on_the_axis_spacing_is_not_fused_and_still_right() -> None:
+    x = synthetic_spectra(20, 30, seed=9)
+    axis = tuple(1000.0 + 2.0 * i for i in range(30))
+    snv = StandardNormalVariate()
+    sg = SavitzkyGolay(window_length=5, polyorder=2, deriv=1, delta="axis", x_axis=axis)
+    expr = sg.to_expr(snv.to_expr("spectra"))
+    assert len(expr._nirsframe_steps[1]) == 2  # type: ignore[attr-defined]
+    got = pl.DataFrame({"spectra": x}).select(expr).to_series().to_numpy()
+    assert_array_equal(got, sg.transform(snv.transform(x)))
