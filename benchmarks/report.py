@@ -164,6 +164,51 @@ def targets(records: list[dict[str, Any]]) -> list[str]:
     return ["## Targets", "", note, "", head, "|" + "---|" * 8, *rows, ""]
 
 
+def operator_targets(records: list[dict[str, Any]]) -> list[str]:
+    """Case (e) in one table: each operator against its reference, with the floor's bound.
+
+    ``bound`` = reference seconds / floor seconds: the largest speed-up an operator could show if
+    it ran at the speed of one read+write pass of the matrix (the floor); a target above it
+    cannot be met on this machine by any implementation that returns a new matrix.
+    """
+    from benchmarks.cases.operators import REFERENCES, target
+
+    by_key = {(r["case"], r["implementation"], r["n"], r["dtype"]): r for r in records}
+    rows = []
+    for (case, impl, n, dtype), rec in sorted(by_key.items(), key=lambda kv: kv[0]):
+        name = case.removeprefix("e/")
+        if not case.startswith("e/") or impl != "nirsframe" or name not in REFERENCES:
+            continue
+        ref = by_key.get((case, REFERENCES[name].source, n, dtype), {})
+        floor = by_key.get((case, "floor: copy", n, dtype), {})
+        ours, theirs = rec.get("seconds"), ref.get("seconds")
+        if not ours or not theirs:
+            continue
+        speedup, goal = theirs / ours, target(name)
+        bound = theirs / floor["seconds"] if floor.get("seconds") else None
+        verdict = "met" if speedup >= goal else "missed"
+        if verdict == "missed" and bound is not None and bound < goal:
+            verdict = "missed (target above the floor's bound)"
+        rows.append(
+            f"| {name} | {n} | {dtype} | {_fmt(ours, 4)} | {REFERENCES[name].source} "
+            f"| {_fmt(theirs, 4)} | {_fmt(speedup)} | {goal:g} | {_fmt(bound)} "
+            f"| {_fmt(ours / floor['seconds'] if floor.get('seconds') else None)} | {verdict} |"
+        )
+    if not rows:
+        return []
+    head = (
+        "| operator | n | dtype | seconds | reference | reference s | speed-up | target "
+        "| bound (reference / floor) | x floor | verdict |"
+    )
+    note = (
+        "Case (e) by operator. Targets: baselines 10x pybaselines, other stateless transforms 5x,"
+        " fitted operators and augmentations at least parity. `bound` is the reference's time"
+        " over one read+write pass producing a new matrix (`floor: copy`, same run): the most"
+        " any implementation returning a new matrix can gain over the reference here."
+    )
+    return ["## Operators (case e)", "", note, "", head, "|" + "---|" * 11, *rows, ""]
+
+
 def _fmt(v: Any, digits: int = 3) -> str:
     if v is None:
         return ""
@@ -223,6 +268,7 @@ def markdown(run: dict[str, Any]) -> str:
         "",
     ]
     lines += targets(run["records"])
+    lines += operator_targets(run["records"])
     if run.get("notes"):
         lines += ["## Notes", "", *[f"- {n}" for n in run["notes"]], ""]
     by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit
+from nirskern._reduce import row_sum
 from nirskern._validate import FloatArray, as_spectra, check_int, restore
 
 WaveletMode = Literal["symmetric", "reflect", "periodic", "zero", "constant"]
@@ -164,7 +165,14 @@ def _dwt(
     # so results are unchanged.
     o_lo = min((f - 1) // 2, m)
     o_hi = max(min((n - 2) // 2 + 1, m), o_lo)
-    for o in range(o_lo, o_hi):
+    if f == 2:  # Haar: the two taps written out, so the loop over outputs vectorises
+        l0, l1, h0, h1 = lo[0], lo[1], hi[0], hi[1]
+        for o in range(o_lo, o_hi):
+            v0 = float(x[2 * o + 1])
+            v1 = float(x[2 * o])
+            ca[o] = 0.0 + l0 * v0 + l1 * v1
+            cd[o] = 0.0 + h0 * v0 + h1 * v1
+    for o in range(o_lo if f != 2 else o_hi, o_hi):
         sa = 0.0
         sd = 0.0
         base = 2 * o + 1
@@ -242,6 +250,18 @@ def _wavedec_row(
 
 
 @jit
+def _has_nan(row: FloatArray) -> bool:
+    """Whether ``row`` holds a NaN: its sum is finite unless it holds NaN or inf (or overflows),
+    so the elementwise test runs only then."""
+    if math.isfinite(row_sum(row)):
+        return False
+    for v in row:
+        if np.isnan(v):
+            return True
+    return False
+
+
+@jit
 def _wavedec_rows(
     x: FloatArray, lo: FloatArray, hi: FloatArray, mode: int, level: int, out: FloatArray
 ) -> None:
@@ -250,12 +270,9 @@ def _wavedec_rows(
     s1 = np.empty(p + lo.shape[0])
     s2 = np.empty(p + lo.shape[0])
     for i in range(n):
-        has_nan = False
         for j in range(p):
             row[j] = x[i, j]
-            if np.isnan(row[j]):
-                has_nan = True
-        if has_nan:
+        if _has_nan(row):
             out[i, :] = np.nan
             continue
         _wavedec_row(row, lo, hi, mode, level, out[i], s1, s2)
@@ -284,11 +301,9 @@ def _denoise_rows(
     s1 = np.empty(p + dec_lo.shape[0])
     s2 = np.empty(p + dec_lo.shape[0])
     for i in range(n):
-        has_nan = False
         for j in range(p):
             row[j] = x[i, j]
-            if np.isnan(row[j]):
-                has_nan = True
+        has_nan = _has_nan(row)
         if has_nan or level == 0:
             # No detail coefficient to threshold at level 0: the spectrum is returned as is.
             for j in range(p):

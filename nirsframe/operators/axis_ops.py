@@ -14,7 +14,7 @@ import nirskern
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from nirsframe._bridge import map_spectra
+from nirsframe._bridge import RowsInto, map_spectra
 from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import AxisError, InvalidParameterError
 from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator, as_expr
@@ -136,9 +136,19 @@ class Crop(SpectralOperator):
         except ValueError as exc:
             raise InvalidParameterError(str(exc)) from exc
 
+    def _columns(self, params: CropParams, n_points: int) -> slice:
+        """The kept points as a slice: on a strictly monotonic axis they are one run (a copy of
+        a slice is a memcpy per row; boolean indexing is ~10x slower)."""
+        kept = np.flatnonzero(self._mask(params, n_points))
+        return slice(int(kept[0]), int(kept[-1]) + 1)
+
     def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
         assert isinstance(params, CropParams)
-        return np.ascontiguousarray(x[:, self._mask(params, x.shape[1])])
+        return np.ascontiguousarray(x[:, self._columns(params, x.shape[1])])
+
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        assert isinstance(params, CropParams)
+        np.copyto(out, x[:, self._columns(params, x.shape[1])])
 
     def output_width(self, n_points: int) -> int:
         """The number of points kept."""
@@ -157,16 +167,17 @@ class Crop(SpectralOperator):
         else:
             msg = "crop as an expression needs 'x_axis' (or a fit) to know the output width"
             raise InvalidParameterError(msg)
-        mask = self._mask(params, n_points)
+        columns = self._columns(params, n_points)
 
-        def run(x: FloatMatrix) -> FloatMatrix:
-            source_axis(params.x_axis, x.shape[1], self.name)
+        def run(x: FloatMatrix, out: FloatMatrix) -> None:
             if x.shape[1] != n_points:
+                source_axis(params.x_axis, x.shape[1], self.name)  # names the axis, if any
                 msg = f"crop expects spectra of width {n_points}; got width {x.shape[1]}"
                 raise AxisError(msg)
-            return np.ascontiguousarray(x[:, mask])
+            np.copyto(out, x[:, columns])
 
-        return map_spectra(as_expr(expr), run, width=int(mask.sum()))
+        width = columns.stop - columns.start
+        return map_spectra(as_expr(expr), RowsInto(run, width), width=width)
 
     def output_axis(self, axis: SpectralAxis) -> SpectralAxis:
         """The cropped axis."""

@@ -53,6 +53,34 @@ def _leading_right_vector(z: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.fl
     return np.ascontiguousarray(w), sv
 
 
+#: Below this many entries (or when most singular vectors are asked for) a full SVD is cheap.
+_FULL_SVD_MAX_SIZE = 1 << 17
+
+
+def _leading_singular(
+    d: npt.NDArray[np.float64], k: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The ``k`` largest singular values of ``d`` (descending) and their right vectors (rows).
+
+    A large ``d`` and few vectors: ARPACK's Lanczos iteration (``scipy.sparse.linalg.svds``, to
+    machine precision, deterministic start) instead of a full SVD: 1000 x 1024 with k = 2 took
+    ~20 ms against ~250 ms. It falls back to the full SVD when it does not converge.
+    """
+    m = min(d.shape)
+    if d.size > _FULL_SVD_MAX_SIZE and k < m - 1:
+        from scipy.sparse.linalg import ArpackNoConvergence, svds
+
+        try:
+            _, s, vt = svds(d, k=k, tol=0.0, v0=np.ones(m) / np.sqrt(m), random_state=0)
+        except ArpackNoConvergence:
+            pass
+        else:
+            order = np.argsort(s)[::-1]
+            return s[order], vt[order]
+    _, s, vt = np.linalg.svd(d, full_matrices=False)
+    return s[:k], vt[:k]
+
+
 def _clean_rows(x: FloatMatrix, y: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
     bad = np.isnan(x).any(axis=1)
     if y is not None:
@@ -310,15 +338,17 @@ class ExternalParameterOrthogonalization(SpectralOperator):
 
     def _learn(self, x: FloatMatrix, params: EpoParams, groups: npt.ArrayLike | None) -> None:
         d = self._difference_matrix(x, params, groups)
-        _, s, vt = np.linalg.svd(d, full_matrices=False)
-        rank = int(np.sum(s > _RANK_TOL * s[0])) if s.size and s[0] > 0 else 0
-        if params.n_components > rank:
+        s, vt = _leading_singular(d, params.n_components)
+        k = params.n_components
+        if k > s.size or not s[0] > 0 or not s[k - 1] > _RANK_TOL * s[0]:
+            _, s_all, _ = np.linalg.svd(d, full_matrices=False)  # the rank, for the message
+            rank = int(np.sum(s_all > _RANK_TOL * s_all[0])) if s_all.size and s_all[0] > 0 else 0
             msg = (
                 "'n_components' of epo must not exceed the rank of the difference matrix; "
-                f"got n_components={params.n_components}, rank={rank}"
+                f"got n_components={k}, rank={rank}"
             )
             raise InvalidParameterError(msg)
-        self.components_ = np.ascontiguousarray(vt[: params.n_components])
+        self.components_ = np.ascontiguousarray(vt[:k])
 
     def _apply(self, x: FloatMatrix) -> FloatMatrix:
         v = np.asarray(self.components_, dtype=np.float64)
