@@ -255,10 +255,7 @@ def _has_nan(row: FloatArray) -> bool:
     so the elementwise test runs only then."""
     if math.isfinite(row_sum(row)):
         return False
-    for v in row:
-        if np.isnan(v):
-            return True
-    return False
+    return bool(np.isnan(row).any())
 
 
 @jit
