@@ -104,6 +104,31 @@ def _correlate(x: FloatArray, w: FloatArray, mode: int, cval: float, out: FloatA
             out[i, j] = acc[j]
 
 
+@jit
+def _correlate_f64(x: FloatArray, w: FloatArray, mode: int, cval: float, out: FloatArray) -> None:
+    """:func:`_correlate` for float64 spectra at least as long as the filter: the interior goes
+    from each row straight into its output row, only the edges through an extended copy."""
+    p = x.shape[1]
+    r = w.shape[0] // 2
+    ext = np.empty(3 * r)
+    for i in range(x.shape[0]):
+        row = x[i]
+        o = out[i]
+        correlate_valid(row, w, o[r : p - r])
+        if r == 0:
+            continue
+        # Edges: positions -r .. 2r-1 and p-2r .. p+r-1 of the extended row (same taps, same
+        # order: the bits of the full extended correlation).
+        for q in range(-r, 2 * r):
+            k = _source_index(q, p, mode)
+            ext[q + r] = cval if k < 0 else row[k]
+        correlate_valid(ext, w, o[:r])
+        for q in range(p - 2 * r, p + r):
+            k = _source_index(q, p, mode)
+            ext[q - (p - 2 * r)] = cval if k < 0 else row[k]
+        correlate_valid(ext, w, o[p - r :])
+
+
 def gaussian_kernel(sigma: float, order: int, radius: int) -> FloatArray:
     """Weights of a Gaussian (``order`` = 0) or of its ``order``-th derivative, ``2*radius+1`` taps.
 
@@ -189,7 +214,10 @@ def gaussian(
     # scipy correlates with the reversed kernel (it is a convolution with the Gaussian).
     w = np.ascontiguousarray(gaussian_kernel(float(sigma), order, radius)[::-1])
     out = np.empty_like(arr)
-    _correlate(arr, w, code, cval, out)
+    if arr.dtype == np.float64 and arr.shape[1] >= w.shape[0]:
+        _correlate_f64(arr, w, code, cval, out)
+    else:  # float32 (sums in a float64 row) and spectra shorter than the filter
+        _correlate(arr, w, code, cval, out)
     return restore(out, was_1d)
 
 
