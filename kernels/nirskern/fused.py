@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from nirskern._jit import jit
-from nirskern._validate import as_spectra, check_int, output, restore
+from nirskern._validate import as_spectra, output, restore
 from nirskern.derivative import savgol_row, savgol_weights
-from nirskern.scatter import snv_row
+from nirskern.scatter import check_ddof, snv_row
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -56,13 +56,7 @@ def snv_savgol(
     :func:`nirskern.savgol`; the result goes into ``out`` when given).
     """
     arr, was_1d = as_spectra(x)
-    ddof = check_int(ddof, "ddof", minimum=0)
-    if ddof >= arr.shape[1]:
-        msg = (
-            "'ddof' must be smaller than the number of points; "
-            f"got ddof={ddof}, n_points={arr.shape[1]}"
-        )
-        raise ValueError(msg)
+    ddof = check_ddof(ddof, arr.shape[1])
     centre, full = savgol_weights(arr, window_length, polyorder, deriv, delta, x_axis)
     res = output(out, arr, was_1d=was_1d)
     _snv_savgol(arr, ddof, centre, full, res)

@@ -36,6 +36,22 @@ def _snv(x: FloatArray, ddof: int, out: FloatArray) -> None:
         snv_row(x[i], ddof, out[i])
 
 
+def check_ddof(ddof: object, n_points: int) -> int:
+    """``ddof`` checked for spectra of ``n_points`` (an integer in ``[0, n_points)``).
+
+    >>> check_ddof(1, 10)
+    1
+    """
+    value = check_int(ddof, "ddof", minimum=0)
+    if value >= n_points:
+        msg = (
+            "'ddof' must be smaller than the number of points; "
+            f"got ddof={value}, n_points={n_points}"
+        )
+        raise ValueError(msg)
+    return value
+
+
 def snv(x: npt.ArrayLike, *, ddof: int = 0, out: FloatArray | None = None) -> FloatArray:
     """Standard normal variate: centre each spectrum and divide it by its standard deviation.
 
@@ -46,13 +62,7 @@ def snv(x: npt.ArrayLike, *, ddof: int = 0, out: FloatArray | None = None) -> Fl
     [[-1.3416, -0.4472, 0.4472, 1.3416]]
     """
     arr, was_1d = as_spectra(x)
-    ddof = check_int(ddof, "ddof", minimum=0)
-    if ddof >= arr.shape[1]:
-        msg = (
-            "'ddof' must be smaller than the number of points; "
-            f"got ddof={ddof}, n_points={arr.shape[1]}"
-        )
-        raise ValueError(msg)
+    ddof = check_ddof(ddof, arr.shape[1])
     res = output(out, arr, was_1d=was_1d)
     _snv(arr, ddof, res)
     return restore(res, was_1d) if out is None else out
