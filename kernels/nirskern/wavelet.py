@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from nirskern._jit import jit
 from nirskern._reduce import row_sum
-from nirskern._validate import FloatArray, as_spectra, check_int, restore
+from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 WaveletMode = Literal["symmetric", "reflect", "periodic", "zero", "constant"]
 ThresholdMode = Literal["soft", "hard"]
@@ -343,11 +343,14 @@ def wavedec(
     wavelet: str = "db4",
     level: int | None = None,
     mode: WaveletMode = "symmetric",
+    *,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """Multi-level DWT coefficients ``[cA_L, cD_L, ..., cD_1]`` of each spectrum, one row each.
 
     Equals ``np.concatenate(pywt.wavedec(row, wavelet, mode=mode, level=level))``; the width is
-    ``sum(coefficient_lengths(n_points, wavelet, level))``.
+    ``sum(coefficient_lengths(n_points, wavelet, level))``. Written into ``out`` when given
+    (that shape, the input's dtype; sums are float64 in both dtypes).
 
     >>> wavedec(np.array([1.0, 1.0, 2.0, 2.0]), "haar", level=1).round(4).tolist()
     [1.4142, 2.8284, 0.0, 0.0]
@@ -356,9 +359,12 @@ def wavedec(
     dec_lo, dec_hi, _, _ = filter_bank(wavelet)
     lengths = coefficient_lengths(arr.shape[1], wavelet, level)
     mode_code = _check_mode(mode, arr.shape[1], lengths)
-    out64 = np.empty((arr.shape[0], sum(lengths)), dtype=np.float64)
+    res = output(out, arr, was_1d=was_1d, n_points=sum(lengths))
+    out64 = res if res.dtype == np.float64 else np.empty(res.shape, dtype=np.float64)
     _wavedec_rows(arr, dec_lo, dec_hi, mode_code, len(lengths) - 1, out64)
-    return restore(out64.astype(arr.dtype, copy=False), was_1d)
+    if out64 is not res:
+        np.copyto(res, out64)
+    return restore(res, was_1d) if out is None else out
 
 
 def haar(x: npt.ArrayLike, level: int | None = None, mode: WaveletMode = "symmetric") -> FloatArray:

@@ -103,6 +103,10 @@ class _Decomposition(SpectralOperator):
         assert isinstance(params, HaarParams)
         return _wavedec(x, self._wavelet_name(params), params.level, params.mode)
 
+    def _apply_params_into(self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix) -> None:
+        assert isinstance(params, HaarParams)
+        _wavedec(x, self._wavelet_name(params), params.level, params.mode, out=out)
+
     def output_width(self, n_points: int) -> int:
         """The number of coefficients of all levels."""
         return self._width(n_points, self.params())

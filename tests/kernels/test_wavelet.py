@@ -158,3 +158,16 @@ def test_kernel_contract(kernel: Any) -> None:
 def test_errors_name_the_parameter(call: Any, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call(np.ones((2, 32)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_wavedec_writes_into_out(dtype: type) -> None:
+    from nirskern.wavelet import wavedec
+
+    x = synthetic_spectra(5, 64, seed=3).astype(dtype)
+    expected = wavedec(x, "db4", 2)
+    out = np.full(expected.shape, 7.0, dtype=dtype)
+    assert wavedec(x, "db4", 2, out=out) is out
+    assert_array_equal(out, expected)
+    with pytest.raises(ValueError, match="'out' must be an array of shape"):
+        wavedec(x, "db4", 2, out=np.empty((5, 64), dtype=dtype))
