@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit
-from nirskern._validate import FloatArray, as_spectra, restore
+from nirskern._validate import FloatArray, as_spectra, output, restore
 
 IntArray = npt.NDArray[np.int64]
 
@@ -185,9 +185,15 @@ def _add_polynomial(
 
 
 def add_polynomial(
-    x: npt.ArrayLike, scale: npt.ArrayLike, coef: npt.ArrayLike, basis: npt.ArrayLike
+    x: npt.ArrayLike,
+    scale: npt.ArrayLike,
+    coef: npt.ArrayLike,
+    basis: npt.ArrayLike,
+    *,
+    out: FloatArray | None = None,
 ) -> FloatArray:
-    """``scale[:, None] * x + coef @ basis`` in one pass (no temporaries), in the dtype of ``x``.
+    """``scale[:, None] * x + coef @ basis`` in one pass (no temporaries), in the dtype of ``x``
+    (written into ``out`` when given: same shape and dtype, not overlapping ``x``).
 
     Row ``i`` is spectrum ``i`` scaled by ``scale[i]`` plus the combination of the ``k`` rows
     of ``basis`` (``(k, n_points)``) with weights ``coef[i]`` (``(n_spectra, k)``), summed in
@@ -212,11 +218,11 @@ def add_polynomial(
     if bs.shape != (cf.shape[1], p):
         msg = f"'basis' must be (k, n_points) = ({cf.shape[1]}, {p}); got {bs.shape}"
         raise ValueError(msg)
-    out = np.empty_like(arr)
-    if not _add_polynomial(arr, sc, cf, bs, out):
+    res = output(out, arr, was_1d=was_1d)
+    if not _add_polynomial(arr, sc, cf, bs, res):
         msg = "'x' must not contain inf"
         raise ValueError(msg)
-    return restore(out, was_1d)
+    return restore(res, was_1d) if out is None else out
 
 
 @jit

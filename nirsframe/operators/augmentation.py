@@ -35,7 +35,7 @@ from pydantic import AfterValidator, Field, field_validator
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
-from nirsframe._bridge import matrix_to_series, series_to_matrix
+from nirsframe._bridge import PARALLEL_MIN_BYTES, map_tasks, matrix_to_series, series_to_matrix
 from nirsframe.exceptions import InvalidParameterError, SpectralShapeError
 from nirsframe.operators._base import IntoSpectra, OperatorKind, Params, SpectralOperator, as_expr
 from nirsframe.operators.axis_ops import AxisValues, check_axis_values, source_axis
@@ -359,7 +359,7 @@ class LinearBaselineDrift(Augmentation):
         a = _uniform(rng, (-params.offset, params.offset), n)
         b = _uniform(rng, (-params.slope, params.slope), n)
         line = np.stack([np.ones(p), _unit_axis(p)])
-        return nirskern.add_polynomial(x, np.ones(n), np.stack([a, b], axis=1), line)
+        return _add_polynomial(x, np.ones(n), np.stack([a, b], axis=1), line)
 
 
 class PolynomialDriftParams(AugmentationParams):
@@ -369,6 +369,18 @@ class PolynomialDriftParams(AugmentationParams):
     amplitude: float = Field(
         default=0.01, ge=0, description="largest absolute value of each coefficient"
     )
+
+
+def _add_polynomial(
+    x: FloatMatrix, scale: FloatMatrix, coef: FloatMatrix, basis: FloatMatrix
+) -> FloatMatrix:
+    """:func:`nirskern.add_polynomial` over row ranges on the worker threads (the draws are
+    made before, on the calling thread: the result does not depend on the thread count)."""
+    out = np.empty_like(x)
+    step = max(1, -(-PARALLEL_MIN_BYTES // max(1, x.shape[1] * x.itemsize)))
+    ranges = [slice(a, a + step) for a in range(0, x.shape[0], step)]
+    map_tasks(lambda r: nirskern.add_polynomial(x[r], scale[r], coef[r], basis, out=out[r]), ranges)
+    return out
 
 
 class PolynomialBaselineDrift(Augmentation):
@@ -395,7 +407,7 @@ class PolynomialBaselineDrift(Augmentation):
         n, p = x.shape
         coef = rng.uniform(-params.amplitude, params.amplitude, size=(n, params.order + 1))
         powers = _unit_axis(p)[None, :] ** np.arange(params.order + 1)[:, None]
-        return nirskern.add_polynomial(x, np.ones(n), coef, powers)
+        return _add_polynomial(x, np.ones(n), coef, powers)
 
 
 # -- wavelength shift and stretch ---------------------------------------------------------------
@@ -560,7 +572,7 @@ class ScatterSimulation(Augmentation):
         n = x.shape[0]
         b = _uniform(rng, params.multiplicative, n)
         a = _uniform(rng, params.additive, n)
-        return nirskern.add_polynomial(x, b, a[:, None], np.ones((1, x.shape[1])))
+        return _add_polynomial(x, b, a[:, None], np.ones((1, x.shape[1])))
 
 
 # -- spikes and masked bands --------------------------------------------------------------------
