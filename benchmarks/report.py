@@ -77,6 +77,13 @@ def machine_info() -> dict[str, Any]:
 
 #: What each case measures and what each peer does, printed above its table.
 CASE_NOTES: dict[str, list[str]] = {
+    "a/jit": [
+        "`first call s` is the first call of the kernel in a fresh process, after another kernel",
+        "started numba there (untimed): its compilation (cache off) or its load from numba's",
+        "on-disk cache (cache on). `first kernel of a process` includes numba's one-time",
+        "start-up in the process.",
+        "",
+    ],
     "b": [
         "SNV -> SG(15, 2, 1) -> PLS 10 components, 5-fold contiguous KFold; every",
         "implementation returns the RMSECV (pooled out-of-fold predictions) at 10 components.",
