@@ -78,9 +78,10 @@ def validate_params(model: type[P], values: Mapping[str, Any], owner: str) -> P:
 
 
 @lru_cache(maxsize=256)
-def _validated_params(model: type[P], items: tuple[tuple[str, Any], ...], owner: str) -> P:
-    """:func:`validate_params` memoised on hashable values (failures are not cached)."""
-    return validate_params(model, dict(items), owner)
+def _validated_params(model: type[P], items: tuple[tuple[str, type, Any], ...], owner: str) -> P:
+    """:func:`validate_params` memoised on hashable ``(name, type, value)`` items (failures are
+    not cached)."""
+    return validate_params(model, {name: value for name, _, value in items}, owner)
 
 
 def as_expr(expr: IntoSpectra) -> pl.Expr:
@@ -128,8 +129,9 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         # The model's fields are the constructor's parameters (a registry test holds every
         # operator to it): reading them is sklearn's get_params without its signature walk.
         values = {name: getattr(self, name) for name in self.params_model.model_fields}
+        # Keyed with each value's type: True == 1 == 1.0 must not share a validation.
+        key = tuple((name, type(v), v) for name, v in sorted(values.items()))
         try:
-            key = tuple(sorted(values.items()))
             hash(key)
         except TypeError:  # an unhashable value (a list, an array): validate every time
             return validate_params(self.params_model, values, self.name)

@@ -53,6 +53,16 @@ def test_params_follow_set_params_and_bad_values_still_raise() -> None:
     for _ in range(2):  # a failure is not remembered as a success
         with pytest.raises(InvalidParameterError, match="window_length"):
             op.params()
+    # Equal values of another type (True == 1 == 1.0) are validated on their own: a model
+    # may accept one and reject the other.
+    from nirsframe.operators._base import _validated_params
+
+    snv = StandardNormalVariate(ddof=1)
+    snv.params()
+    before = _validated_params.cache_info().currsize
+    snv.set_params(ddof=True)
+    snv.params()
+    assert _validated_params.cache_info().currsize == before + 1
 
 
 def test_plain_matrix_path_matches_sklearn_validation() -> None:
