@@ -38,6 +38,8 @@ def _snv_savgol(snv: SnvParams, sg: SavgolParams) -> RowsInto | None:
     return RowsInto(into)
 
 
-#: The fused pairs of adjacent steps (operator names), registered on import.
-FUSED = (("snv", "savgol"),)
-register_fusion("snv", "savgol", _snv_savgol)
+#: The fused pairs of adjacent steps (operator names) and their builders, registered on import.
+RULES = {("snv", "savgol"): _snv_savgol}
+FUSED = tuple(RULES)
+for (_first, _second), _build in RULES.items():
+    register_fusion(_first, _second, _build)
