@@ -17,6 +17,7 @@ import numpy.typing as npt
 from nirskern._jit import jit, jit_row
 from nirskern._taps import correlate_valid
 from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
+from nirskern.smooth import moving_average_row
 
 
 def _check_savgol(window_length: int, polyorder: int, deriv: int) -> None:
@@ -215,19 +216,66 @@ def _gradient_stencil(
     return start, w
 
 
+@jit_row
+def _gradient_row(
+    r: FloatArray, start: npt.NDArray[np.int64], w: FloatArray, wt: FloatArray, o: FloatArray
+) -> None:
+    """``o[j] = sum_k w[j, k] * r[start[j] + k]`` over the taps with a nonzero weight (so that an
+    inf outside the stencil cannot turn into ``0 * inf = NaN``), the taps added left to right.
+
+    The interior (``start[j] = j - 1``, weights ``wt[:, j]``, contiguous) is one loop that LLVM
+    vectorises: the middle weight is 0 on a uniform axis and its product is then replaced by 0
+    (a select, not a branch); adding that 0 leaves the sum's bits as they were. The two ends take
+    the general loop.
+    """
+    p = r.shape[0]
+    w0, w1, w2 = wt[0], wt[1], wt[2]
+    for j in range(1, p - 1):
+        b = w1[j] * r[j] if w1[j] != 0.0 else 0.0
+        o[j] = (w0[j] * r[j - 1] + b) + w2[j] * r[j + 1]
+    for j in (0, p - 1):
+        s = 0.0
+        for k in range(w.shape[1]):
+            c = w[j, k]
+            if c != 0.0:
+                s += c * r[start[j] + k]
+        o[j] = s
+
+
 @jit
-def _stencil(x: FloatArray, start: npt.NDArray[np.int64], w: FloatArray, out: FloatArray) -> None:
-    n, p = x.shape
-    width = w.shape[1]
-    for i in range(n):
-        for j in range(p):
-            s = 0.0
-            for k in range(width):
-                c = w[j, k]
-                # Skip unused taps so that an inf outside the stencil cannot turn into 0*inf=NaN.
-                if c != 0.0:
-                    s += c * x[i, start[j] + k]
-            out[i, j] = s
+def _gradient(
+    x: FloatArray,
+    start: npt.NDArray[np.int64],
+    w: FloatArray,
+    wt: FloatArray,
+    deriv: int,
+    out: FloatArray,
+) -> None:
+    # The second derivative applies the stencil again to each row's first derivative, held in
+    # a scratch row (it never becomes a matrix).
+    scratch = np.empty(x.shape[1], dtype=out.dtype)
+    for i in range(x.shape[0]):
+        if deriv == 1:
+            _gradient_row(x[i], start, w, wt, out[i])
+        else:
+            _gradient_row(x[i], start, w, wt, scratch)
+            _gradient_row(scratch, start, w, wt, out[i])
+
+
+@lru_cache(maxsize=16)
+def _stencil(
+    axis_bytes: bytes, shape: tuple[int, ...], n_points: int, edge_order: int
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
+    """The checked axis's :func:`_gradient_stencil` and its interior weights by tap (``wt[k]``
+    contiguous; zeros where a row has no interior). Memoised on the axis bytes: an operator
+    differentiates block after block of rows on the same axis, and this costs more than a block.
+    """
+    axis = _check_axis(np.frombuffer(axis_bytes).reshape(shape), n_points)
+    start, w = _gradient_stencil(axis, edge_order)
+    wt = np.zeros((3, n_points))
+    if n_points > 2:
+        wt[:, 1:-1] = w[1:-1].T
+    return start, w, wt
 
 
 def _check_axis(x_axis: npt.ArrayLike | None, n_points: int) -> FloatArray:
@@ -257,6 +305,7 @@ def derivative(
     deriv: int = 1,
     x_axis: npt.ArrayLike | None = None,
     edge_order: int = 1,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """First or second derivative by finite differences along a (possibly non-uniform) axis.
 
@@ -264,7 +313,8 @@ def derivative(
     accurate central differences inside (exact for quadratics on any spacing), one-sided
     differences at the ends. ``deriv=2`` applies the same gradient twice. ``x_axis=None`` means
     unit spacing (channel index); a decreasing axis (cm-1) gives derivatives with respect to the
-    axis values as stored.
+    axis values as stored. The result is written into ``out`` when given (same shape and dtype,
+    not overlapping ``x``).
 
     Parameters
     ----------
@@ -298,29 +348,49 @@ def derivative(
             f"got n_points={p}, edge_order={edge_order}"
         )
         raise ValueError(msg)
-    axis = _check_axis(x_axis, p)
-    start, w = _gradient_stencil(axis, edge_order)
-    out = np.empty_like(arr)
-    _stencil(arr, start, w, out)
-    if deriv == 2:
-        first = out
-        out = np.empty_like(arr)
-        _stencil(first, start, w, out)
-    return restore(out, was_1d)
+    axis = np.arange(p, dtype=np.float64) if x_axis is None else np.asarray(x_axis, np.float64)
+    start, w, wt = _stencil(axis.tobytes(), axis.shape, p, edge_order)
+    res = output(out, arr, was_1d=was_1d)
+    _gradient(arr, start, w, wt, deriv, res)
+    return restore(res, was_1d) if out is None else out
 
 
 # -- Norris-Williams gap-segment derivative ---------------------------------------------------
 
 
+@jit_row
+def _gap_difference_row(s: FloatArray, gap: int, scale: float, o: FloatArray) -> None:
+    p = s.shape[0]
+    # Edge points repeat beyond the ends (mode "nearest"), as in nirs4all; the interior, where
+    # both points are inside, is one branch-free (vectorised) loop.
+    for j in range(min(gap, p)):
+        o[j] = (s[min(j + gap, p - 1)] - s[0]) * scale
+    for j in range(gap, p - gap):
+        o[j] = (s[j + gap] - s[j - gap]) * scale
+    for j in range(max(p - gap, gap), p):
+        o[j] = (s[p - 1] - s[max(j - gap, 0)]) * scale
+
+
 @jit
-def _gap_difference(x: FloatArray, gap: int, scale: float, out: FloatArray) -> None:
-    n, p = x.shape
-    for i in range(n):
-        for j in range(p):
-            # Edge points repeat beyond the ends (mode "nearest"), as in nirs4all.
-            hi = min(j + gap, p - 1)
-            lo = max(j - gap, 0)
-            out[i, j] = (x[i, hi] - x[i, lo]) * scale
+def _norris_williams(
+    x: FloatArray, segment: int, gap: int, scale: float, deriv: int, out: FloatArray
+) -> None:
+    # Row by row: each order's moving average and gap difference go through scratch rows
+    # while the spectrum is in cache (no intermediate matrix).
+    p = x.shape[1]
+    buf = np.empty(p + segment - 1)  # the moving average's float64 extended row
+    smoothed = np.empty(p, dtype=out.dtype)
+    first = np.empty(p, dtype=out.dtype)  # the first derivative when deriv == 2
+    for i in range(x.shape[0]):
+        src = x[i]
+        for d in range(deriv):
+            s = src
+            if segment > 1:
+                moving_average_row(src, segment, 2, 0.0, buf, smoothed)  # 2: mode "nearest"
+                s = smoothed
+            dst = out[i] if d == deriv - 1 else first
+            _gap_difference_row(s, gap, scale, dst)
+            src = first
 
 
 def norris_williams(
@@ -330,13 +400,15 @@ def norris_williams(
     gap: int = 5,
     deriv: int = 1,
     delta: float = 1.0,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """Norris-Williams gap-segment derivative of each spectrum.
 
     Each derivative order is a centred moving average over ``segment`` points followed by the gap
     difference ``(s[j + gap] - s[j - gap]) / (2 * gap * delta)``; both steps repeat the edge points
     beyond the ends (mode ``"nearest"``). ``deriv=2`` applies the pair twice. This is the
-    definition of nirs4all's ``NorrisWilliams`` (Norris & Williams 1984).
+    definition of nirs4all's ``NorrisWilliams`` (Norris & Williams 1984). The result is written
+    into ``out`` when given (same shape and dtype, not overlapping ``x``).
 
     Parameters
     ----------
@@ -362,8 +434,6 @@ def norris_williams(
     >>> norris_williams(np.array([[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]]), segment=1, gap=1).tolist()
     [[0.5, 1.0, 1.0, 1.0, 1.0, 0.5]]
     """
-    from nirskern.smooth import moving_average
-
     arr, was_1d = as_spectra(x)
     segment = check_int(segment, "segment", minimum=1)
     if segment % 2 == 0:
@@ -377,9 +447,6 @@ def norris_williams(
     if not (isinstance(delta, int | float) and math.isfinite(delta) and delta > 0):
         msg = f"'delta' must be a positive finite number; got delta={delta!r}"
         raise ValueError(msg)
-    out = arr
-    for _ in range(deriv):
-        smoothed = moving_average(out, segment, mode="nearest") if segment > 1 else out
-        out = np.empty_like(arr)
-        _gap_difference(smoothed, gap, 1.0 / (2.0 * gap * float(delta)), out)
-    return restore(out, was_1d)
+    res = output(out, arr, was_1d=was_1d)
+    _norris_williams(arr, segment, gap, 1.0 / (2.0 * gap * float(delta)), deriv, res)
+    return restore(res, was_1d) if out is None else out

@@ -13,12 +13,13 @@ de Boor, C. (1978). A Practical Guide to Splines (not-a-knot end conditions), as
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit
-from nirskern._validate import FloatArray, as_spectra, restore
+from nirskern._validate import FloatArray, as_spectra, output, restore
 
 IntArray = npt.NDArray[np.int64]
 
@@ -249,13 +250,15 @@ def resample(
     target: npt.ArrayLike,
     *,
     method: str = "linear",
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """Each spectrum interpolated from ``x_axis`` onto the ``target`` grid.
 
     ``method="linear"`` equals ``np.interp(target, axis, row)`` bit for bit (on the axis sorted
     increasingly); ``"cubic"`` equals ``scipy.interpolate.CubicSpline(axis, row)`` (not-a-knot
     ends) to ~1e-15 relative. Both axes may be increasing or decreasing; every target must lie
-    inside the source range (no extrapolation).
+    inside the source range (no extrapolation). The result is written into ``out`` when given
+    (``len(target)`` points per spectrum, the dtype of ``x``, not overlapping ``x``).
 
     Parameters
     ----------
@@ -278,8 +281,33 @@ def resample(
         msg = f"'method' must be one of {list(METHODS)}; got method={method!r}"
         raise ValueError(msg)
     axis = _as_axis(x_axis, "x_axis", arr.shape[1])
-    _check_monotonic(axis, "x_axis")
     grid = _as_axis(target, "target")
+    reversed_, j, u, h, exact, spline = _plan(axis.tobytes(), grid.tobytes(), method)
+    y = np.ascontiguousarray(arr[:, ::-1]) if reversed_ else arr
+    res = output(out, arr, was_1d=was_1d, n_points=grid.shape[0])
+    if spline is None:
+        _linear(y, j, u, h, exact, res)
+    else:
+        _cubic(y, *spline, j, u, exact, res)
+    return restore(res, was_1d) if out is None else out
+
+
+#: The spline system of :func:`_spline_system` with the knot spacings first (``_cubic``'s order).
+Spline = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, IntArray]
+
+
+@lru_cache(maxsize=16)
+def _plan(
+    axis_bytes: bytes, grid_bytes: bytes, method: str
+) -> tuple[bool, IntArray, FloatArray, FloatArray, IntArray, Spline | None]:
+    """Everything :func:`resample` derives from the two axes, checked (memoised on their bytes:
+    an operator resamples block after block of rows onto the same grid, and this preparation
+    costs more than interpolating a block): whether the source axis is reversed, each target's
+    interval, offset and width, the targets that fall on a source point, and the spline system
+    for ``method="cubic"`` (None for linear)."""
+    axis = np.frombuffer(axis_bytes)
+    grid = np.frombuffer(grid_bytes)
+    _check_monotonic(axis, "x_axis")
     lo, hi = float(axis.min()), float(axis.max())
     if grid.min() < lo or grid.max() > hi:
         msg = (
@@ -291,17 +319,11 @@ def resample(
         msg = f"resampling needs at least 2 source points; got n_points={axis.shape[0]}"
         raise ValueError(msg)
     xp, reversed_ = _increasing(axis)
-    y = np.ascontiguousarray(arr[:, ::-1]) if reversed_ else arr
     j, u, h = _locate(xp, grid)
-    out = np.empty((arr.shape[0], grid.shape[0]), dtype=arr.dtype)
     # Targets that fall exactly on a source point (index, else -1).
     exact = np.full(grid.shape[0], -1, dtype=np.int64)
     on_left = xp[j] == grid
     exact[on_left] = j[on_left]
     exact[grid == xp[-1]] = xp.shape[0] - 1
-    if method == "linear":
-        _linear(y, j, u, h, exact, out)
-    else:
-        lower, inv_diag, upper, rhs_w, rhs_i = _spline_system(xp)
-        _cubic(y, np.diff(xp), lower, inv_diag, upper, rhs_w, rhs_i, j, u, exact, out)
-    return restore(out, was_1d)
+    spline = (np.diff(xp), *_spline_system(xp)) if method == "cubic" else None
+    return reversed_, j, u, h, exact, spline

@@ -17,9 +17,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from nirskern._jit import jit
+from nirskern._jit import jit, jit_row
 from nirskern._taps import correlate_valid
-from nirskern._validate import FloatArray, as_spectra, check_int, restore
+from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 #: Edge mode names accepted by :func:`gaussian` and :func:`moving_average`, and their codes.
 MODES: dict[str, int] = {
@@ -166,13 +166,15 @@ def gaussian(
     mode: str = "reflect",
     cval: float = 0.0,
     truncate: float = 4.0,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """Gaussian smoothing (``order`` = 0) or Gaussian derivative of each spectrum.
 
     Equal to ``scipy.ndimage.gaussian_filter1d(x, sigma, axis=-1, order=order, mode=mode,
     cval=cval, truncate=truncate)``: ``2 * int(truncate * sigma + 0.5) + 1`` taps. Sums are
     accumulated in float64 (also for float32 input, as scipy does). NaN and inf spread only as far
-    as the kernel reaches.
+    as the kernel reaches. The result is written into ``out`` when given (same shape and dtype,
+    not overlapping ``x``).
 
     Parameters
     ----------
@@ -213,12 +215,12 @@ def gaussian(
     radius = int(truncate * float(sigma) + 0.5)
     # scipy correlates with the reversed kernel (it is a convolution with the Gaussian).
     w = np.ascontiguousarray(gaussian_kernel(float(sigma), order, radius)[::-1])
-    out = np.empty_like(arr)
+    res = output(out, arr, was_1d=was_1d)
     if arr.dtype == np.float64 and arr.shape[1] >= w.shape[0]:
-        _correlate_f64(arr, w, code, cval, out)
+        _correlate_f64(arr, w, code, cval, res)
     else:  # float32 (sums in a float64 row) and spectra shorter than the filter
-        _correlate(arr, w, code, cval, out)
-    return restore(out, was_1d)
+        _correlate(arr, w, code, cval, res)
+    return restore(res, was_1d) if out is None else out
 
 
 @jit
@@ -229,67 +231,75 @@ def _window_sum(buf: FloatArray, start: int, size: int) -> float:
     return s
 
 
-@jit
-def _moving_average(x: FloatArray, size: int, mode: int, cval: float, out: FloatArray) -> None:
-    n, p = x.shape
+@jit_row
+def moving_average_row(
+    row: FloatArray, size: int, mode: int, cval: float, buf: FloatArray, o: FloatArray
+) -> None:
+    """Moving average of ``size`` points of one spectrum ``row`` into ``o`` (``mode`` a code of
+    :data:`MODES`; ``buf`` a float64 scratch of ``len(row) + size - 1`` points)."""
+    p = row.shape[0]
     before = size // 2
     after = size - 1 - before
-    buf = np.empty(p + size - 1)
     inv = 1.0 / size
     n_full = p // _RESEED
     n_grouped = n_full - n_full % 4
-    for i in range(n):
-        _extend(x[i], before, after, mode, cval, buf)
-        o = out[i]
-        # Running sum in float64. Adding the new point and dropping the old one lets rounding
-        # error accumulate along the row (~ eps * max|x| per step), so the sum is re-seeded from
-        # scratch every _RESEED outputs: the error stays below ~_RESEED * eps * max|x| (about
-        # 6e-14 relative), while the re-seed costs only size/_RESEED extra additions per point.
-        # Each running sum is a serial chain of additions (one add latency per output), so four
-        # blocks advance side by side in one loop: four independent chains the CPU overlaps
-        # (~3x faster), each block computed exactly as alone (same operations, same order).
-        finite = True
-        for g in range(0, n_grouped, 4):
-            a0 = g * _RESEED
-            a1 = a0 + _RESEED
-            a2 = a1 + _RESEED
-            a3 = a2 + _RESEED
-            s0 = _window_sum(buf, a0, size)
-            s1 = _window_sum(buf, a1, size)
-            s2 = _window_sum(buf, a2, size)
-            s3 = _window_sum(buf, a3, size)
-            o[a0] = s0 * inv
-            o[a1] = s1 * inv
-            o[a2] = s2 * inv
-            o[a3] = s3 * inv
-            for t in range(1, _RESEED):
-                s0 += buf[a0 + t + size - 1] - buf[a0 + t - 1]
-                s1 += buf[a1 + t + size - 1] - buf[a1 + t - 1]
-                s2 += buf[a2 + t + size - 1] - buf[a2 + t - 1]
-                s3 += buf[a3 + t + size - 1] - buf[a3 + t - 1]
-                o[a0 + t] = s0 * inv
-                o[a1 + t] = s1 * inv
-                o[a2 + t] = s2 * inv
-                o[a3 + t] = s3 * inv
-            # A NaN/inf that entered a block leaves its sum non-finite until the re-seed
-            # (NaN - NaN and inf - inf are NaN), so checking once per block catches it.
-            if not (math.isfinite(s0) and math.isfinite(s1)):
-                finite = False
-            if not (math.isfinite(s2) and math.isfinite(s3)):
-                finite = False
-        for start in range(n_grouped * _RESEED, p, _RESEED):
-            s = _window_sum(buf, start, size)
-            o[start] = s * inv
-            for j in range(start + 1, min(start + _RESEED, p)):
-                s += buf[j + size - 1] - buf[j - 1]
-                o[j] = s * inv
-            if not math.isfinite(s):
-                finite = False
-        if not finite:
-            # Sum each window directly so that NaN/inf reach only the windows containing them
-            # (a running sum, scipy's included, would carry them further along the row).
-            for j in range(p):
-                o[j] = _window_sum(buf, j, size) * inv
+    _extend(row, before, after, mode, cval, buf)
+    # Running sum in float64. Adding the new point and dropping the old one lets rounding
+    # error accumulate along the row (~ eps * max|x| per step), so the sum is re-seeded from
+    # scratch every _RESEED outputs: the error stays below ~_RESEED * eps * max|x| (about
+    # 6e-14 relative), while the re-seed costs only size/_RESEED extra additions per point.
+    # Each running sum is a serial chain of additions (one add latency per output), so four
+    # blocks advance side by side in one loop: four independent chains the CPU overlaps
+    # (~3x faster), each block computed exactly as alone (same operations, same order).
+    finite = True
+    for g in range(0, n_grouped, 4):
+        a0 = g * _RESEED
+        a1 = a0 + _RESEED
+        a2 = a1 + _RESEED
+        a3 = a2 + _RESEED
+        s0 = _window_sum(buf, a0, size)
+        s1 = _window_sum(buf, a1, size)
+        s2 = _window_sum(buf, a2, size)
+        s3 = _window_sum(buf, a3, size)
+        o[a0] = s0 * inv
+        o[a1] = s1 * inv
+        o[a2] = s2 * inv
+        o[a3] = s3 * inv
+        for t in range(1, _RESEED):
+            s0 += buf[a0 + t + size - 1] - buf[a0 + t - 1]
+            s1 += buf[a1 + t + size - 1] - buf[a1 + t - 1]
+            s2 += buf[a2 + t + size - 1] - buf[a2 + t - 1]
+            s3 += buf[a3 + t + size - 1] - buf[a3 + t - 1]
+            o[a0 + t] = s0 * inv
+            o[a1 + t] = s1 * inv
+            o[a2 + t] = s2 * inv
+            o[a3 + t] = s3 * inv
+        # A NaN/inf that entered a block leaves its sum non-finite until the re-seed
+        # (NaN - NaN and inf - inf are NaN), so checking once per block catches it.
+        if not (math.isfinite(s0) and math.isfinite(s1)):
+            finite = False
+        if not (math.isfinite(s2) and math.isfinite(s3)):
+            finite = False
+    for start in range(n_grouped * _RESEED, p, _RESEED):
+        s = _window_sum(buf, start, size)
+        o[start] = s * inv
+        for j in range(start + 1, min(start + _RESEED, p)):
+            s += buf[j + size - 1] - buf[j - 1]
+            o[j] = s * inv
+        if not math.isfinite(s):
+            finite = False
+    if not finite:
+        # Sum each window directly so that NaN/inf reach only the windows containing them
+        # (a running sum, scipy's included, would carry them further along the row).
+        for j in range(p):
+            o[j] = _window_sum(buf, j, size) * inv
+
+
+@jit
+def _moving_average(x: FloatArray, size: int, mode: int, cval: float, out: FloatArray) -> None:
+    buf = np.empty(x.shape[1] + size - 1)
+    for i in range(x.shape[0]):
+        moving_average_row(x[i], size, mode, cval, buf, out[i])
 
 
 def moving_average(
@@ -298,6 +308,7 @@ def moving_average(
     *,
     mode: str = "reflect",
     cval: float = 0.0,
+    out: FloatArray | None = None,
 ) -> FloatArray:
     """Moving average of ``window_length`` points along each spectrum.
 
@@ -305,7 +316,8 @@ def moving_average(
     (an even window covers ``window_length // 2`` points before and the rest after). It runs in
     O(1) per point with a float64 running sum re-seeded every 256 points (bounded drift; see the
     kernel). A NaN or inf reaches only the windows that contain it (scipy's running sum carries it
-    to the end of the row).
+    to the end of the row). The result is written into ``out`` when given (same shape and dtype,
+    not overlapping ``x``).
 
     Parameters
     ----------
@@ -327,6 +339,6 @@ def moving_average(
     size = check_int(window_length, "window_length", minimum=1)
     code = _mode_code(mode)
     cval = _check_cval(cval)
-    out = np.empty_like(arr)
-    _moving_average(arr, size, code, cval, out)
-    return restore(out, was_1d)
+    res = output(out, arr, was_1d=was_1d)
+    _moving_average(arr, size, code, cval, res)
+    return restore(res, was_1d) if out is None else out

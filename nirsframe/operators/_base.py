@@ -364,7 +364,13 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self._apply_params(x, self.params())
 
     def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
-        raise NotImplementedError
+        """``params`` applied to ``x``; by default a new matrix that :meth:`_apply_params_into`
+        fills (operators without it implement this method instead)."""
+        if type(self)._apply_params_into is SpectralOperator._apply_params_into:
+            raise NotImplementedError
+        out = np.empty((x.shape[0], self.output_width(x.shape[1])), dtype=x.dtype)
+        self._apply_params_into(x, params, out)
+        return out
 
     def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         """Write :meth:`_apply_params` into ``out`` (optional, for stateless operators that keep

@@ -8,6 +8,7 @@ points are numbered ``0..n_points-1``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import nirskern
@@ -49,7 +50,8 @@ def check_axis_values(values: AxisValues | None) -> AxisValues | None:
 
 
 def source_axis(x_axis: AxisValues | None, n_points: int, owner: str) -> npt.NDArray[np.float64]:
-    """The axis values for spectra of ``n_points`` (``0..n_points-1`` when ``x_axis`` is None)."""
+    """The axis values (read-only) for spectra of ``n_points`` (``0..n_points-1`` when
+    ``x_axis`` is None)."""
     if x_axis is None:
         return np.arange(n_points, dtype=np.float64)
     if len(x_axis) != n_points:
@@ -58,7 +60,16 @@ def source_axis(x_axis: AxisValues | None, n_points: int, owner: str) -> npt.NDA
             f"got {len(x_axis)} values for spectra of width {n_points}"
         )
         raise AxisError(msg)
-    return np.asarray(x_axis, dtype=np.float64)
+    return _axis_array(x_axis)
+
+
+@lru_cache(maxsize=32)
+def _axis_array(x_axis: AxisValues) -> npt.NDArray[np.float64]:
+    """``x_axis`` as a read-only array, memoised: an operator needs its axis for every block of
+    rows it transforms, and converting 1024 Python floats costs ~10 us each time."""
+    axis = np.asarray(x_axis, dtype=np.float64)
+    axis.flags.writeable = False
+    return axis
 
 
 class CropParams(Params):
@@ -260,11 +271,11 @@ class Resample(SpectralOperator):
         self.method = method
         self.x_axis = x_axis
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         assert isinstance(params, ResampleParams)
         axis = source_axis(params.x_axis, x.shape[1], self.name)
         try:
-            return nirskern.resample(x, axis, self._target(params), method=params.method)
+            nirskern.resample(x, axis, self._target(params), method=params.method, out=out)
         except ValueError as exc:
             raise InvalidParameterError(str(exc)) from exc
 
@@ -278,9 +289,9 @@ class Resample(SpectralOperator):
         """The resampling as an expression declaring the new width ``len(target)``."""
         params = self.params()
         assert isinstance(params, ResampleParams)
-        return map_spectra(
-            as_expr(expr), lambda x: self._apply_params(x, params), width=len(self._target(params))
-        )
+        width = len(self._target(params))
+        into = RowsInto(lambda x, out: self._apply_params_into(x, params, out), width)
+        return map_spectra(as_expr(expr), into, width=width)
 
     def output_axis(self, axis: SpectralAxis) -> SpectralAxis:
         """The target grid, in the unit of ``axis``."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import nirskern
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from nirsframe.exceptions import InvalidParameterError
@@ -106,11 +105,6 @@ class SavitzkyGolay(SpectralOperator):
         self.delta = delta
         self.x_axis = x_axis
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
-        out = np.empty_like(x)
-        self._apply_params_into(x, params, out)
-        return out
-
     def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         assert isinstance(params, SavgolParams)
         delta = params.delta
@@ -196,12 +190,12 @@ class Derivative(SpectralOperator):
         self.edge_order = edge_order
         self.x_axis = x_axis
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         assert isinstance(params, DerivativeParams)
         axis = source_axis(params.x_axis, x.shape[1], self.name)
         try:
-            return nirskern.derivative(
-                x, deriv=params.deriv, x_axis=axis, edge_order=params.edge_order
+            nirskern.derivative(
+                x, deriv=params.deriv, x_axis=axis, edge_order=params.edge_order, out=out
             )
         except ValueError as exc:
             raise InvalidParameterError(str(exc)) from exc
@@ -265,10 +259,15 @@ class NorrisWilliams(SpectralOperator):
         self.deriv = deriv
         self.delta = delta
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         assert isinstance(params, NorrisWilliamsParams)
-        return nirskern.norris_williams(
-            x, segment=params.segment, gap=params.gap, deriv=params.deriv, delta=params.delta
+        nirskern.norris_williams(
+            x,
+            segment=params.segment,
+            gap=params.gap,
+            deriv=params.deriv,
+            delta=params.delta,
+            out=out,
         )
 
 

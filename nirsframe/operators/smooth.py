@@ -79,15 +79,16 @@ class GaussianFilter(SpectralOperator):
         self.cval = cval
         self.truncate = truncate
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         assert isinstance(params, GaussianParams)
-        return nirskern.gaussian(
+        nirskern.gaussian(
             x,
             params.sigma,
             order=params.order,
             mode=params.mode,
             cval=params.cval,
             truncate=params.truncate,
+            out=out,
         )
 
 
@@ -133,9 +134,11 @@ class MovingAverage(SpectralOperator):
         self.mode = mode
         self.cval = cval
 
-    def _apply_params(self, x: FloatMatrix, params: Params) -> FloatMatrix:
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
         assert isinstance(params, MovingAverageParams)
-        return nirskern.moving_average(x, params.window_length, mode=params.mode, cval=params.cval)
+        nirskern.moving_average(
+            x, params.window_length, mode=params.mode, cval=params.cval, out=out
+        )
 
 
 def gaussian(
