@@ -23,6 +23,7 @@ from nirsframe._bridge import (
     RowsInto,
     block_rows,
     map_spectra,
+    new_matrix,
     run_parallel,
 )
 from nirsframe.exceptions import InvalidParameterError
@@ -252,7 +253,7 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             check_is_fitted(self, "is_fitted_")
         params = self.params()
         stateless = self.kind == "stateless"
-        out = np.empty((x.shape[0], self.output_width(x.shape[1])), dtype=x.dtype)
+        out = new_matrix(x.shape[0], self.output_width(x.shape[1]), x.dtype)
         check = check_inf and not self.allow_inf and not self.apply_rejects_inf
         fn: Callable[[FloatMatrix], FloatMatrix]
         if type(self)._apply_params_into is not SpectralOperator._apply_params_into:
