@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from nirskern._jit import jit, jit_row
 from nirskern._reduce import row_dot_dev, row_sum, row_sumsq_dev
+from nirskern._select import NBINS, median, row_range
 from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
 
@@ -129,32 +130,55 @@ MAD_TO_STD = 1.482602218505602
 
 
 @jit
+def _rnv_row_exact(row: FloatArray, buf: FloatArray, o: FloatArray) -> None:
+    """RNV of a NaN-free ``row`` with numba's ``np.median``: rows the fast path cannot bin."""
+    for j in range(row.shape[0]):
+        buf[j] = row[j]
+    med = np.median(buf)
+    for j in range(row.shape[0]):
+        buf[j] = abs(buf[j] - med)
+    mad = np.median(buf)
+    inv = 1.0 / (MAD_TO_STD * mad) if mad > 0.0 else np.nan
+    for j in range(row.shape[0]):
+        o[j] = (row[j] - med) * inv
+
+
+@jit
 def _rnv(x: FloatArray, out: FloatArray) -> None:
+    """RNV of each row; its two medians by histogram selection (nirskern._select), ~3.5x faster
+    than two ``np.median`` calls on rows of 1024 points and equal to them bit for bit.
+    """
     n, p = x.shape
     buf = np.empty(p)  # float64 scratch: medians of float32 rows are taken in float64
+    counts = np.empty(NBINS, np.int64)
+    bins = np.empty(p, np.int32)
     for i in range(n):
-        has_nan = False
+        row, o = x[i], out[i]
         for j in range(p):
-            v = x[i, j]
-            if v != v:
-                has_nan = True
-            buf[j] = v
-        if has_nan:
-            for j in range(p):
-                out[i, j] = np.nan
+            buf[j] = row[j]
+        lo, hi = row_range(buf)
+        if lo != lo:  # a NaN
+            o[:] = np.nan
             continue
-        med = np.median(buf)
+        # The medians by histogram selection (nirskern._select): the bits of np.median, which
+        # stays the reference for what cannot be binned (inf values or an overflowing range)
+        # and for a zero median, whose sign (0.0 or -0.0) depends on np.median's pivots.
+        med = median(buf, lo, hi, counts, bins) if np.isfinite(hi - lo) else np.nan
+        if med == 0.0 or not np.isfinite(med):
+            _rnv_row_exact(row, buf, o)
+            continue
         for j in range(p):
-            buf[j] = abs(buf[j] - med)
-        mad = np.median(buf)
+            buf[j] = abs(row[j] - med)
+        # |x - med| lies within [0, max(hi - med, med - lo)], a finite range.
+        mad = median(buf, 0.0, max(hi - med, med - lo), counts, bins)
         # More than half the points equal to the median: MAD is 0, the row becomes NaN (as SNV
         # does for a flat spectrum).
         inv = 1.0 / (MAD_TO_STD * mad) if mad > 0.0 else np.nan
         for j in range(p):
-            out[i, j] = (x[i, j] - med) * inv
+            o[j] = (row[j] - med) * inv
 
 
-def rnv(x: npt.ArrayLike) -> FloatArray:
+def rnv(x: npt.ArrayLike, *, out: FloatArray | None = None) -> FloatArray:
     """Robust normal variate: ``(x - median) / (1.4826 * MAD)`` for each spectrum.
 
     The SNV with robust location and scale: the median and the median absolute deviation
@@ -162,15 +186,16 @@ def rnv(x: npt.ArrayLike) -> FloatArray:
     it estimates the standard deviation of normal data. A spectrum with ``MAD = 0`` becomes NaN.
 
     This is not chemotools' ``RobustNormalVariate``, which follows Guo, Wu & Massart (1999):
-    ``(x - P) / std(x[x <= P])`` with ``P`` the 25th percentile of the spectrum.
+    ``(x - P) / std(x[x <= P])`` with ``P`` the 25th percentile of the spectrum. The result is
+    written into ``out`` when given (same shape and dtype, not overlapping ``x``).
 
     >>> rnv(np.array([[1.0, 2.0, 3.0, 4.0, 100.0]])).round(4).tolist()
     [[-1.349, -0.6745, 0.0, 0.6745, 65.4255]]
     """
     arr, was_1d = as_spectra(x)
-    out = np.empty_like(arr)
-    _rnv(arr, out)
-    return restore(out, was_1d)
+    res = output(out, arr, was_1d=was_1d)
+    _rnv(arr, res)
+    return restore(res, was_1d) if out is None else out
 
 
 @jit

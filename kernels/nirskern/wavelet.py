@@ -21,16 +21,22 @@ arithmetic is float64; float32 rows are widened and the result cast back.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from nirskern._jit import jit
+from nirskern._jit import jit, jit_row
 from nirskern._reduce import row_sum
+from nirskern._select import NBINS, median, row_range
 from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
 
+if TYPE_CHECKING:
+    from nirskern._select import Bins, Counts
+
+IntArray = npt.NDArray[np.int64]
 WaveletMode = Literal["symmetric", "reflect", "periodic", "zero", "constant"]
 ThresholdMode = Literal["soft", "hard"]
 
@@ -80,6 +86,17 @@ def filter_bank(wavelet: str) -> tuple[FloatArray, FloatArray, FloatArray, Float
     return dec_lo, dec_hi, rec_lo, rec_hi
 
 
+@functools.cache
+def _taps(wavelet: str) -> tuple[tuple[float, ...], ...]:
+    """``filter_bank(wavelet)`` as tuples for the kernels, built once per name.
+
+    As tuples, the filter length is part of the compiled type (one specialisation per length):
+    LLVM unrolls the tap loops and vectorises the loops over the points. Cached: the operators
+    call the kernels once per block of rows, and rebuilding the bank cost ~5 us a call.
+    """
+    return tuple(tuple(float(c) for c in h) for h in filter_bank(wavelet))
+
+
 def _check_mode(mode: str, n_points: int, lengths: list[int]) -> int:
     """Mode code; like pywt, ``reflect`` needs at least 2 points at the input of every level."""
     if mode not in _MODES:
@@ -113,7 +130,7 @@ def coefficient_lengths(n_points: int, wavelet: str = "db4", level: int | None =
     >>> coefficient_lengths(10, "haar", 2)
     [3, 3, 5]
     """
-    f = filter_bank(wavelet)[0].size
+    f = len(_taps(wavelet)[0])
     level = _check_level(n_points, f, level)
     lengths = []
     n = n_points
@@ -131,78 +148,103 @@ def _check_level(n_points: int, filter_len: int, level: int | None) -> int:
     return check_int(level, "level", minimum=0)
 
 
-@jit
+@jit_row
 def _ext(x: FloatArray, k: int, mode: int) -> float:
     """Value at position ``k`` of the extension of ``x`` (any ``k``)."""
     n = x.shape[0]
     if 0 <= k < n:
         return float(x[k])
-    if mode == 0:  # symmetric, half-sample: period 2n
-        m = k % (2 * n)
-        return float(x[m if m < n else 2 * n - 1 - m])
-    if mode == 1:  # reflect, whole-sample: period 2n - 2
-        if n == 1:
-            return float(x[0])
-        m = k % (2 * n - 2)
-        return float(x[m if m < n else 2 * n - 2 - m])
-    if mode == 2:  # periodic
-        return float(x[k % n])
     if mode == 3:  # zero
         return 0.0
-    return float(x[0] if k < 0 else x[n - 1])  # constant
+    if mode == 4:  # constant
+        return float(x[0] if k < 0 else x[n - 1])
+    # symmetric (half-sample, period 2n), reflect (whole-sample, 2n - 2), periodic (n)
+    period = 2 * n if mode == 0 else 2 * n - 2 if mode == 1 else n
+    if period == 0:  # reflect of one point
+        return float(x[0])
+    # k % period by steps: k is at most a filter length outside [0, n), so this is one or two
+    # steps where an integer division would cost tens of cycles per boundary point.
+    m = k
+    while m < 0:
+        m += period
+    while m >= period:
+        m -= period
+    if m < n:
+        return float(x[m])
+    return float(x[2 * n - 1 - m] if mode == 0 else x[2 * n - 2 - m])
+
+
+@jit_row
+def _split(x: FloatArray, mode: int, q: int, ev: FloatArray, od: FloatArray) -> None:
+    """Polyphase parts of the extended signal: ``ev[i] = x_ext[2 i - 2 q]``, ``od[i] =
+    x_ext[2 i + 1 - 2 q]``.
+
+    The analysis then reads both with unit stride and no boundary test (a loop over outputs that
+    LLVM vectorises); only the few points outside ``x`` go through :func:`_ext`.
+    """
+    n = x.shape[0]
+    m = ev.shape[0]
+    i_end = min(q + n // 2, m)  # 2 i - 2 q and 2 i + 1 - 2 q both in [0, n)
+    for t in range(i_end - q):  # from 0: provably non-negative indices (no wraparound test)
+        ev[q + t] = x[2 * t]
+        od[q + t] = x[2 * t + 1]
+    for i in range(q):
+        ev[i] = _ext(x, 2 * i - 2 * q, mode)
+        od[i] = _ext(x, 2 * i + 1 - 2 * q, mode)
+    for i in range(max(i_end, q), m):
+        ev[i] = _ext(x, 2 * i - 2 * q, mode)
+        od[i] = _ext(x, 2 * i + 1 - 2 * q, mode)
 
 
 @jit
 def _dwt(
-    x: FloatArray, lo: FloatArray, hi: FloatArray, mode: int, ca: FloatArray, cd: FloatArray
+    x: FloatArray,
+    lo: tuple[float, ...],
+    hi: tuple[float, ...],
+    mode: int,
+    ca: FloatArray,
+    cd: FloatArray,
+    ev: FloatArray,
+    od: FloatArray,
 ) -> None:
-    """One analysis level: ``c[o] = sum_j h[j] * x_ext[2 o + 1 - j]`` (pywt's convolution)."""
-    f = lo.shape[0]
-    n = x.shape[0]
+    """One analysis level: ``c[o] = sum_j h[j] * x_ext[2 o + 1 - j]`` (pywt's convolution).
+
+    The filters are tuples, so their length is a compile-time constant (one specialisation per
+    length): LLVM unrolls the tap loop and vectorises the loop over outputs. The taps are added
+    in order ``j = 0 .. F - 1`` starting from ``0.0``, as the plain loop does, so the bits do
+    not change. ``ev`` and ``od`` are scratch of at least ``len(ca) + F // 2 - 1`` points.
+    """
+    q = len(lo) // 2 - 1
     m = ca.shape[0]
-    # Outputs whose taps all fall inside x (2 o + 1 - j in [0, n) for every j) read x directly:
-    # no extension test per tap in the hot loop. Same terms in the same order as the edge loop,
-    # so results are unchanged.
-    o_lo = min((f - 1) // 2, m)
-    o_hi = max(min((n - 2) // 2 + 1, m), o_lo)
-    if f == 2:  # Haar: the two taps written out, so the loop over outputs vectorises
-        l0, l1, h0, h1 = lo[0], lo[1], hi[0], hi[1]
-        for o in range(o_lo, o_hi):
-            v0 = float(x[2 * o + 1])
-            v1 = float(x[2 * o])
-            ca[o] = 0.0 + l0 * v0 + l1 * v1
-            cd[o] = 0.0 + h0 * v0 + h1 * v1
-    for o in range(o_lo if f != 2 else o_hi, o_hi):
-        sa = 0.0
-        sd = 0.0
-        base = 2 * o + 1
-        for j in range(f):
-            v = float(x[base - j])
-            sa += lo[j] * v
-            sd += hi[j] * v
-        ca[o] = sa
-        cd[o] = sd
+    e = ev[: m + q]
+    d = od[: m + q]
+    _split(x, mode, q, e, d)
     for o in range(m):
-        if o_lo <= o < o_hi:
-            continue
         sa = 0.0
         sd = 0.0
-        base = 2 * o + 1
-        for j in range(f):
-            v = _ext(x, base - j, mode)
-            sa += lo[j] * v
-            sd += hi[j] * v
+        # Tap 2 k reads x_ext[2 (o - k) + 1] = d[o + q - k], tap 2 k + 1 reads e[o + q - k].
+        for k in range(len(lo) // 2):
+            vo = d[o + q - k]
+            ve = e[o + q - k]
+            sa += lo[2 * k] * vo
+            sa += lo[2 * k + 1] * ve
+            sd += hi[2 * k] * vo
+            sd += hi[2 * k + 1] * ve
         ca[o] = sa
         cd[o] = sd
 
 
 @jit
-def _idwt(ca: FloatArray, cd: FloatArray, lo: FloatArray, hi: FloatArray, out: FloatArray) -> None:
-    """One synthesis level: pywt's valid upsampling convolution, ``2 n - F + 2`` points."""
-    n = ca.shape[0]
-    half = lo.shape[0] // 2
-    o = 0
-    for i in range(half - 1, n):
+def _idwt(
+    ca: FloatArray, cd: FloatArray, lo: tuple[float, ...], hi: tuple[float, ...], out: FloatArray
+) -> None:
+    """One synthesis level: pywt's valid upsampling convolution, ``2 n - F + 2`` points.
+
+    Tuple filters for a constant tap count, as in :func:`_dwt`.
+    """
+    half = len(lo) // 2
+    for t in range(ca.shape[0] - half + 1):
+        i = t + half - 1
         ea = 0.0
         oa = 0.0
         ed = 0.0
@@ -212,41 +254,51 @@ def _idwt(ca: FloatArray, cd: FloatArray, lo: FloatArray, hi: FloatArray, out: F
             oa += lo[2 * j + 1] * ca[i - j]
             ed += hi[2 * j] * cd[i - j]
             od += hi[2 * j + 1] * cd[i - j]
-        out[o] = ea + ed
-        out[o + 1] = oa + od
-        o += 2
+        out[2 * t] = ea + ed
+        out[2 * t + 1] = oa + od
 
 
-@jit
+@jit_row
 def _wavedec_row(
     row: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
+    lo: tuple[float, ...],
+    hi: tuple[float, ...],
     mode: int,
     level: int,
     coeffs: FloatArray,
     s1: FloatArray,
     s2: FloatArray,
+    ev: FloatArray,
+    od: FloatArray,
 ) -> None:
-    """Fill ``coeffs`` with ``[cA_L, cD_L, ..., cD_1]`` of ``row``.
+    """Fill ``coeffs`` with ``[cA_L, cD_L, ..., cD_1]`` of ``row`` (float32 or float64).
 
     ``s1`` and ``s2`` are scratch buffers of at least ``row.shape[0]`` points: the approximation
     of each level goes to one of them in turn and the details straight into ``coeffs`` (no
-    allocation per row or level).
+    allocation per row or level). ``ev``, ``od``: scratch for :func:`_dwt`.
     """
-    f = lo.shape[0]
-    a = row
+    f = len(lo)
     end = coeffs.shape[0]
-    use_first = True
-    for _ in range(level):
+    if level == 0:
+        for j in range(end):
+            coeffs[j] = row[j]
+        return
+    # Level 1 reads the row itself (any dtype or stride): no float64 copy of it.
+    m = (row.shape[0] + f - 1) // 2
+    _dwt(row, lo, hi, mode, s1[:m], coeffs[end - m : end], ev, od)
+    end -= m
+    a = s1[:m]
+    use_first = False
+    for _ in range(1, level):
         m = (a.shape[0] + f - 1) // 2
         ca = s1[:m] if use_first else s2[:m]
         use_first = not use_first
         # Details fill the row from the end: cD_1 last, cD_L just after cA_L.
-        _dwt(a, lo, hi, mode, ca, coeffs[end - m : end])
+        _dwt(a, lo, hi, mode, ca, coeffs[end - m : end], ev, od)
         end -= m
         a = ca
-    coeffs[:end] = a
+    for j in range(end):  # an explicit loop: numba's slice assignment is ~10x slower
+        coeffs[j] = a[j]
 
 
 @jit
@@ -260,79 +312,110 @@ def _has_nan(row: FloatArray) -> bool:
 
 @jit
 def _wavedec_rows(
-    x: FloatArray, lo: FloatArray, hi: FloatArray, mode: int, level: int, out: FloatArray
+    x: FloatArray,
+    lo: tuple[float, ...],
+    hi: tuple[float, ...],
+    mode: int,
+    level: int,
+    out: FloatArray,
 ) -> None:
     n, p = x.shape
-    row = np.empty(p)
-    s1 = np.empty(p + lo.shape[0])
-    s2 = np.empty(p + lo.shape[0])
+    f = len(lo)
+    s1 = np.empty(p + f)
+    s2 = np.empty(p + f)
+    ev = np.empty(p // 2 + f)
+    od = np.empty(p // 2 + f)
     for i in range(n):
-        for j in range(p):
-            row[j] = x[i, j]
-        if _has_nan(row):
+        if _has_nan(x[i]):
             out[i, :] = np.nan
             continue
-        _wavedec_row(row, lo, hi, mode, level, out[i], s1, s2)
+        _wavedec_row(x[i], lo, hi, mode, level, out[i], s1, s2, ev, od)
+
+
+@jit_row
+def _median_abs(d: FloatArray, v: FloatArray, counts: Counts, bins: Bins) -> float:
+    """``np.median(np.abs(d))``, the same bits (:func:`nirskern._select.median`); ``v``: float64
+    scratch of ``len(d)`` points, ``counts``/``bins``: its scratch."""
+    n = d.shape[0]
+    for j in range(n):
+        v[j] = abs(d[j])
+    lo, hi = row_range(v[:n]) if n else (np.nan, np.nan)
+    if not math.isfinite(hi - lo):
+        # NaN (from an inf in the row) or an overflowing range: numba's median, whatever it gives.
+        return float(np.median(np.abs(d)))
+    return median(v[:n], lo, hi, counts, bins)
 
 
 @jit
 def _denoise_rows(
     x: FloatArray,
-    dec_lo: FloatArray,
-    dec_hi: FloatArray,
-    rec_lo: FloatArray,
-    rec_hi: FloatArray,
+    dec_lo: tuple[float, ...],
+    dec_hi: tuple[float, ...],
+    rec_lo: tuple[float, ...],
+    rec_hi: tuple[float, ...],
     mode: int,
-    lengths: npt.NDArray[np.int64],
+    lengths: IntArray,
     threshold: float,
     soft: bool,  # noqa: FBT001
     out: FloatArray,
 ) -> None:
     n, p = x.shape
+    f = len(dec_lo)
     level = lengths.shape[0] - 1
     total = 0
     for k in range(lengths.shape[0]):
         total += lengths[k]
-    row = np.empty(p)
+    # Scratch, allocated once: coefficients, approximations (s1, s2; also the synthesis levels
+    # and the median's values), polyphase parts (ev, od), the median's bins (counts, bins).
     coeffs = np.empty(total)
-    s1 = np.empty(p + dec_lo.shape[0])
-    s2 = np.empty(p + dec_lo.shape[0])
+    s1 = np.empty(p + f)
+    s2 = np.empty(p + f)
+    ev = np.empty(p // 2 + f)
+    od = np.empty(p // 2 + f)
+    counts = np.empty(NBINS, dtype=np.int64)
+    bins = np.empty(p + f, dtype=np.int32)
+    log_term = np.sqrt(2.0 * np.log(p))
     for i in range(n):
-        for j in range(p):
-            row[j] = x[i, j]
+        row = x[i]
         has_nan = _has_nan(row)
         if has_nan or level == 0:
             # No detail coefficient to threshold at level 0: the spectrum is returned as is.
             for j in range(p):
                 out[i, j] = np.nan if has_nan else row[j]
             continue
-        _wavedec_row(row, dec_lo, dec_hi, mode, level, coeffs, s1, s2)
+        _wavedec_row(row, dec_lo, dec_hi, mode, level, coeffs, s1, s2, ev, od)
         thr = threshold
         start = lengths[0]
         if thr < 0.0:
             # Universal threshold (Donoho & Johnstone 1994): sigma * sqrt(2 ln n), sigma from the
             # median absolute finest detail (cD_1) / 0.6745.
-            sigma = np.median(np.abs(coeffs[total - lengths[level] :])) / 0.6745
-            thr = sigma * np.sqrt(2.0 * np.log(p))
-        for k in range(start, total):
-            c = coeffs[k]
-            mag = abs(c)
-            if soft:
+            sigma = _median_abs(coeffs[total - lengths[level] :], s1, counts, bins) / 0.6745
+            thr = sigma * log_term
+        # The details as a slice, looped over from 0: an index that numba cannot prove
+        # non-negative gets a wraparound test, and the loop then does not vectorise.
+        details = coeffs[start:total]
+        if soft:
+            for k in range(details.shape[0]):
+                c = details[k]
+                mag = abs(c)
                 # pywt.threshold(mode="soft"): c * max(1 - thr / |c|, 0), 0 where c == 0.
-                coeffs[k] = c * max(1.0 - thr / mag, 0.0) if mag > 0.0 else 0.0
-            elif mag < thr:
-                coeffs[k] = 0.0  # pywt.threshold(mode="hard") keeps |c| >= thr
-        # Synthesis, deepest level first.
-        a = coeffs[: lengths[0]].copy()
+                details[k] = c * max(1.0 - thr / mag, 0.0) if mag > 0.0 else 0.0
+        else:
+            for k in range(details.shape[0]):
+                c = details[k]
+                details[k] = 0.0 if abs(c) < thr else c  # pywt.threshold(mode="hard")
+        # Synthesis, deepest level first, into s1 and s2 in turn.
+        a = coeffs[: lengths[0]]
         pos = lengths[0]
+        use_first = True
         for lev in range(1, level + 1):
             m = lengths[lev]
             d = coeffs[pos : pos + m]
             pos += m
-            if a.shape[0] == m + 1:
-                a = a[:m].copy()
-            rec = np.empty(2 * m - rec_lo.shape[0] + 2)
-            _idwt(a, d, rec_lo, rec_hi, rec)
+            rec = s1[: 2 * m - f + 2] if use_first else s2[: 2 * m - f + 2]
+            use_first = not use_first
+            # Drops the last approximation point when it is one longer than the details.
+            _idwt(a[:m], d, rec_lo, rec_hi, rec)
             a = rec
         for j in range(p):
             out[i, j] = a[j]
@@ -356,7 +439,7 @@ def wavedec(
     [1.4142, 2.8284, 0.0, 0.0]
     """
     arr, was_1d = as_spectra(x)
-    dec_lo, dec_hi, _, _ = filter_bank(wavelet)
+    dec_lo, dec_hi, _, _ = _taps(wavelet)
     lengths = coefficient_lengths(arr.shape[1], wavelet, level)
     mode_code = _check_mode(mode, arr.shape[1], lengths)
     res = output(out, arr, was_1d=was_1d, n_points=sum(lengths))
@@ -396,7 +479,7 @@ def wavelet_denoise(
     True
     """
     arr, was_1d = as_spectra(x)
-    dec_lo, dec_hi, rec_lo, rec_hi = filter_bank(wavelet)
+    dec_lo, dec_hi, rec_lo, rec_hi = _taps(wavelet)
     if threshold_mode not in ("soft", "hard"):
         msg = f"'threshold_mode' must be 'soft' or 'hard'; got threshold_mode={threshold_mode!r}"
         raise ValueError(msg)

@@ -198,8 +198,8 @@ class RobustNormalVariate(SpectralOperator):
     name: ClassVar[str] = "rnv"
     params_model: ClassVar[type[BaseParams]] = RnvParams
 
-    def _apply_params(self, x: FloatMatrix, params: BaseParams) -> FloatMatrix:
-        return nirskern.rnv(x)
+    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
+        nirskern.rnv(x, out=out)
 
 
 class LocalSnvParams(BaseParams):

@@ -206,37 +206,6 @@ def test_norris_williams_errors() -> None:
         norris_williams(synthetic_spectra(), gap=0)
 
 
-_AXIS = np.linspace(1000.0, 1078.0, 40) ** 1.01  # non-uniform
-_OUT_KERNELS = {
-    "derivative": (lambda a, **kw: nirskern.derivative(a, deriv=2, x_axis=_AXIS, **kw), 40),
-    "norris_williams": (lambda a, **kw: nirskern.norris_williams(a, segment=5, gap=3, **kw), 40),
-    "gaussian": (lambda a, **kw: nirskern.gaussian(a, 2.0, order=1, **kw), 40),
-    "moving_average": (lambda a, **kw: nirskern.moving_average(a, 4, mode="wrap", **kw), 40),
-    "resample": (lambda a, **kw: nirskern.resample(a, _AXIS, _AXIS[3:-2] + 0.1, **kw), 35),
-}
-
-
-@pytest.mark.parametrize("name", sorted(_OUT_KERNELS))
-def test_out_receives_the_result_and_is_checked(name: str) -> None:
-    fn, width = _OUT_KERNELS[name]
-    x = np.random.default_rng(5).normal(size=(6, 40)) + 3.0
-    want = fn(x)
-    out = np.full((6, width), np.nan)
-    assert fn(x, out=out) is out
-    np.testing.assert_array_equal(out, want)
-    row_out = np.empty(width)
-    assert fn(x[0], out=row_out) is row_out
-    np.testing.assert_array_equal(row_out, want[0])
-    with pytest.raises(ValueError, match="must not overlap"):
-        fn(x, out=x[:, :width])
-    with pytest.raises(ValueError, match=rf"shape \(6, {width}\) and dtype float64"):
-        fn(x, out=np.empty((6, width), np.float32))
-    ro = np.empty((6, width))
-    ro.flags.writeable = False
-    with pytest.raises(ValueError, match="writeable"):
-        fn(x, out=ro)
-
-
 def test_axis_checks_still_name_the_axis_when_memoised() -> None:
     x = np.ones((2, 5))
     axis = np.arange(5.0)

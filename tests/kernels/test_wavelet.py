@@ -171,3 +171,48 @@ def test_wavedec_writes_into_out(dtype: type) -> None:
     assert_array_equal(out, expected)
     with pytest.raises(ValueError, match="'out' must be an array of shape"):
         wavedec(x, "db4", 2, out=np.empty((5, 64), dtype=dtype))
+
+
+def test_median_abs_is_numba_median_bit_for_bit() -> None:
+    # The universal threshold's median (nirskern._select's histogram selection) against numba's
+    # np.median(np.abs(d)), on odd and even lengths, ties, constant and sorted data.
+    from nirskern._select import NBINS
+    from nirskern.wavelet import _median_abs
+    from numba import njit
+
+    ref = njit(lambda d: np.median(np.abs(d)))
+    rng = np.random.default_rng(5)
+
+    def draw(kind: int, n: int) -> np.ndarray:
+        if kind == 0:
+            return rng.normal(size=n)
+        if kind == 1:
+            return np.round(rng.normal(size=n) * 2)  # few distinct values
+        if kind == 2:
+            return rng.standard_cauchy(size=n)
+        if kind == 3:
+            return np.sort(rng.normal(size=n))
+        if kind == 4:
+            return rng.choice([0.0, -0.0, 1.0, 2.0, -3.0], size=n)
+        return np.full(n, -0.25)
+
+    counts = np.empty(NBINS, dtype=np.int64)
+    for trial in range(300):
+        n = int(rng.integers(1, 700))
+        d = draw(trial % 6, n)
+        got = _median_abs(d, np.empty(n), counts, np.empty(n, dtype=np.int32))
+        want = ref(d)
+        assert np.float64(got).tobytes() == np.float64(want).tobytes(), (n, trial % 6)
+
+
+def test_denoise_parity_with_ties_and_long_rows() -> None:
+    # Long rows take several narrowing rounds of the median; quantised rows tie.
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(6, 1024))
+    x[1] = np.round(x[1])
+    x[2] = np.round(x[2] * 4) / 4
+    x[3] = np.cumsum(x[3])
+    for wavelet in ("haar", "db4"):
+        got = wavelet_denoise(x, wavelet)
+        ref = ref_denoise(x, wavelet, None, "symmetric", None, "soft")
+        assert_allclose(got, ref, rtol=0, atol=1e-12 * np.abs(x).max())
