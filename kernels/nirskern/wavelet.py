@@ -310,6 +310,21 @@ def _has_nan(row: FloatArray) -> bool:
     return bool(np.isnan(row).any())
 
 
+@jit_row
+def _level_scratch(p: int, f: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Float64 scratch for the levels of spectra of ``p`` points and a filter of ``f`` taps:
+    two approximation rows and the two polyphase parts of :func:`_dwt`. A level's input is at
+    most ``max(p, f - 1)`` points (below ``f - 1`` the lengths grow towards it when the level
+    exceeds ``dwt_max_level``), so sizes from ``max(p, f)`` hold every level."""
+    size = max(p, f)
+    return (
+        np.empty(size + f),
+        np.empty(size + f),
+        np.empty(size // 2 + f),
+        np.empty(size // 2 + f),
+    )
+
+
 @jit
 def _wavedec_rows(
     x: FloatArray,
@@ -321,10 +336,7 @@ def _wavedec_rows(
 ) -> None:
     n, p = x.shape
     f = len(lo)
-    s1 = np.empty(p + f)
-    s2 = np.empty(p + f)
-    ev = np.empty(p // 2 + f)
-    od = np.empty(p // 2 + f)
+    s1, s2, ev, od = _level_scratch(p, f)
     # The coefficients of a row are computed into a cached scratch row (details land from the
     # end, level by level) and then written out in one ascending pass: the output's cache lines
     # then stream to memory in order (10k x 1024 from memory, per row: Haar 1.68 -> 1.07 us, db4
@@ -375,13 +387,10 @@ def _denoise_rows(
         total += lengths[k]
     # Scratch, allocated once: coefficients, approximations (s1, s2; also the synthesis levels
     # and the median's values), polyphase parts (ev, od), the median's bins (counts, bins).
-    coeffs = np.empty(total)
-    s1 = np.empty(p + f)
-    s2 = np.empty(p + f)
-    ev = np.empty(p // 2 + f)
-    od = np.empty(p // 2 + f)
+    coeffs: FloatArray = np.empty(total)
+    s1, s2, ev, od = _level_scratch(p, f)
     counts = np.empty(NBINS, dtype=np.int64)
-    bins = np.empty(p + f, dtype=np.int32)
+    bins = np.empty(s1.shape[0], dtype=np.int32)
     log_term = np.sqrt(2.0 * np.log(p))
     for i in range(n):
         row = x[i]

@@ -216,3 +216,26 @@ def test_denoise_parity_with_ties_and_long_rows() -> None:
         got = wavelet_denoise(x, wavelet)
         ref = ref_denoise(x, wavelet, None, "symmetric", None, "soft")
         assert_allclose(got, ref, rtol=0, atol=1e-12 * np.abs(x).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("p", [1, 2, 3, 5])
+@pytest.mark.parametrize("wavelet", ["haar", "db2", "db4"])
+def test_levels_above_the_maximum_on_tiny_spectra(dtype: type, p: int, wavelet: str) -> None:
+    # Below the filter length the level lengths grow: every level's scratch must hold them
+    # (an undersized buffer read past its end and gave a different answer on each call).
+    x = np.random.default_rng(p).normal(size=(4, p)).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for level in (1, 2, 3):
+        for mode in ("symmetric", "periodic", "zero"):
+            with warnings.catch_warnings():  # pywt warns that every coefficient feels the ends
+                warnings.simplefilter("ignore")
+                ref = pywt.wavedec(x, wavelet, mode=mode, level=level, axis=1)
+            ref = np.concatenate(ref, axis=1)
+            got = [wavedec(x, wavelet, level, mode=mode) for _ in range(3)]
+            assert_allclose(got[0], ref, rtol=tol, atol=tol)
+            assert all(np.array_equal(got[0], g) for g in got[1:])
+            if p > 1:  # one point: sqrt(2 ln 1) = 0 and pywt's soft threshold of 0 is 0/0
+                den = wavelet_denoise(x, wavelet, level=level, mode=mode)
+                want = ref_denoise(x, wavelet, level, mode, None, "soft")
+                assert_allclose(den, want, atol=tol)
