@@ -210,8 +210,10 @@ def operator_targets(records: list[dict[str, Any]]) -> list[str]:
     note = (
         "Case (e) by operator. Targets: baselines 10x pybaselines, other stateless transforms 5x,"
         " fitted operators and augmentations at least parity. `bound` is the reference's time"
-        " over one read+write pass producing a new matrix (`floor: copy`, same run): the most"
-        " any implementation returning a new matrix can gain over the reference here."
+        " over one read+write pass producing a new matrix in recycled memory (`floor: copy`:"
+        " `np.copyto` into a block from Arrow's memory pool, where nirsframe puts its results;"
+        " same run): the most any implementation returning a new matrix can gain over the"
+        " reference here."
     )
     return ["## Operators (case e)", "", note, "", head, "|" + "---|" * 11, *rows, ""]
 
