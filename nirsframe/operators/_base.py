@@ -369,7 +369,7 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         fills (operators without it implement this method instead)."""
         if type(self)._apply_params_into is SpectralOperator._apply_params_into:
             raise NotImplementedError
-        out = np.empty((x.shape[0], self.output_width(x.shape[1])), dtype=x.dtype)
+        out = new_matrix(x.shape[0], self.output_width(x.shape[1]), x.dtype)
         self._apply_params_into(x, params, out)
         return out
 

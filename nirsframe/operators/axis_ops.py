@@ -50,8 +50,8 @@ def check_axis_values(values: AxisValues | None) -> AxisValues | None:
 
 
 def source_axis(x_axis: AxisValues | None, n_points: int, owner: str) -> npt.NDArray[np.float64]:
-    """The axis values (read-only) for spectra of ``n_points`` (``0..n_points-1`` when
-    ``x_axis`` is None)."""
+    """The axis values for spectra of ``n_points``: ``x_axis`` as a shared read-only array, or a
+    new ``0..n_points-1`` when it is None."""
     if x_axis is None:
         return np.arange(n_points, dtype=np.float64)
     if len(x_axis) != n_points:
