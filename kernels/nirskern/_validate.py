@@ -7,6 +7,9 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating]
 
+#: Message of the ValueError raised on inf by the kernels that reject it on request (sklearn's).
+INF_MESSAGE = "Input X contains infinity or a value too large for dtype('{}')."
+
 
 def as_spectra(x: npt.ArrayLike, name: str = "x") -> tuple[FloatArray, bool]:
     """Return ``x`` as a C-contiguous 2-D float32/float64 array and whether it was 1-D.

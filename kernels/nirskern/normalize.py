@@ -13,7 +13,14 @@ import numpy.typing as npt
 
 from nirskern._jit import jit
 from nirskern._reduce import row_abs_sum, row_sum, row_sumsq_dev
-from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
+from nirskern._validate import (
+    INF_MESSAGE,
+    FloatArray,
+    as_spectra,
+    check_int,
+    output,
+    restore,
+)
 
 #: Norm codes of the row kernel, by public name.
 NORMS = {"area": 0, "l1": 1, "l2": 2, "max": 3, "minmax": 4}
@@ -54,10 +61,6 @@ def _has_inf(row: FloatArray) -> bool:
         if np.isinf(row[j]):
             return True
     return False
-
-
-#: Message of the ValueError raised on inf by the kernels that reject it on request.
-INF_MESSAGE = "Input X contains infinity or a value too large for dtype('{}')."
 
 
 @jit

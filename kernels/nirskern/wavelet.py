@@ -31,7 +31,7 @@ import numpy.typing as npt
 from nirskern._jit import jit, jit_row
 from nirskern._reduce import row_sum
 from nirskern._select import NBINS, median, row_range
-from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
+from nirskern._validate import INF_MESSAGE, FloatArray, as_spectra, check_int, output, restore
 
 if TYPE_CHECKING:
     from nirskern._select import Bins, Counts
@@ -149,9 +149,8 @@ def _check_level(n_points: int, filter_len: int, level: int | None) -> int:
 
 
 @jit_row
-def _ext(x: FloatArray, k: int, mode: int) -> float:
-    """Value at position ``k`` of the extension of ``x`` (any ``k``)."""
-    n = x.shape[0]
+def _ext(x: FloatArray, n: int, k: int, mode: int) -> float:
+    """Value at position ``k`` of the extension of ``x[:n]`` (any ``k``)."""
     if 0 <= k < n:
         return float(x[k])
     if mode == 3:  # zero
@@ -175,50 +174,62 @@ def _ext(x: FloatArray, k: int, mode: int) -> float:
 
 
 @jit_row
-def _split(x: FloatArray, mode: int, q: int, ev: FloatArray, od: FloatArray) -> None:
-    """Polyphase parts of the extended signal: ``ev[i] = x_ext[2 i - 2 q]``, ``od[i] =
-    x_ext[2 i + 1 - 2 q]``.
+def _split(
+    x: FloatArray, n: int, mode: int, q: int, ev: FloatArray, od: FloatArray, m: int
+) -> None:
+    """Polyphase parts of the extended signal ``x[:n]``: ``ev[i] = x_ext[2 i - 2 q]``,
+    ``od[i] = x_ext[2 i + 1 - 2 q]`` for ``i < m``.
 
     The analysis then reads both with unit stride and no boundary test (a loop over outputs that
     LLVM vectorises); only the few points outside ``x`` go through :func:`_ext`.
     """
-    n = x.shape[0]
-    m = ev.shape[0]
     i_end = min(q + n // 2, m)  # 2 i - 2 q and 2 i + 1 - 2 q both in [0, n)
     for t in range(i_end - q):  # from 0: provably non-negative indices (no wraparound test)
         ev[q + t] = x[2 * t]
         od[q + t] = x[2 * t + 1]
     for i in range(q):
-        ev[i] = _ext(x, 2 * i - 2 * q, mode)
-        od[i] = _ext(x, 2 * i + 1 - 2 * q, mode)
+        ev[i] = _ext(x, n, 2 * i - 2 * q, mode)
+        od[i] = _ext(x, n, 2 * i + 1 - 2 * q, mode)
     for i in range(max(i_end, q), m):
-        ev[i] = _ext(x, 2 * i - 2 * q, mode)
-        od[i] = _ext(x, 2 * i + 1 - 2 * q, mode)
+        ev[i] = _ext(x, n, 2 * i - 2 * q, mode)
+        od[i] = _ext(x, n, 2 * i + 1 - 2 * q, mode)
 
 
 @jit
 def _dwt(
     x: FloatArray,
+    n: int,
     lo: tuple[float, ...],
     hi: tuple[float, ...],
     mode: int,
-    ca: FloatArray,
-    cd: FloatArray,
+    out: FloatArray,
+    m: int,
+    d_at: int,
     ev: FloatArray,
     od: FloatArray,
 ) -> None:
-    """One analysis level: ``c[o] = sum_j h[j] * x_ext[2 o + 1 - j]`` (pywt's convolution).
+    """One analysis level of ``x[:n]``: ``c[o] = sum_j h[j] * x_ext[2 o + 1 - j]`` (pywt's
+    convolution), the ``m`` approximation coefficients into ``out[:m]`` and the details into
+    ``out[d_at : d_at + m]``.
+
+    ``x`` may be ``out`` itself (the levels run in place): it is read into the polyphase parts
+    ``ev`` and ``od`` (scratch of at least ``m + F // 2 - 1`` points) before anything is written.
+    Buffers and lengths are passed instead of slices: a slice passed to a compiled call costs
+    its reference counting, ~18 ns, more than the deepest levels' arithmetic.
 
     The filters are tuples, so their length is a compile-time constant (one specialisation per
     length): LLVM unrolls the tap loop and vectorises the loop over outputs. The taps are added
     in order ``j = 0 .. F - 1`` starting from ``0.0``, as the plain loop does, so the bits do
-    not change. ``ev`` and ``od`` are scratch of at least ``len(ca) + F // 2 - 1`` points.
+    not change.
     """
     q = len(lo) // 2 - 1
-    m = ca.shape[0]
+    _split(x, n, mode, q, ev, od, m + q)
+    # Local views (cheap here, unlike slices passed to a call): two distinct arrays let LLVM
+    # check them for overlap once and vectorise the loop.
+    ca = out[:m]
+    cd = out[d_at : d_at + m]
     e = ev[: m + q]
     d = od[: m + q]
-    _split(x, mode, q, e, d)
     for o in range(m):
         sa = 0.0
         sd = 0.0
@@ -236,24 +247,34 @@ def _dwt(
 
 @jit
 def _idwt(
-    ca: FloatArray, cd: FloatArray, lo: tuple[float, ...], hi: tuple[float, ...], out: FloatArray
+    ca: FloatArray,
+    cd: FloatArray,
+    d_at: int,
+    m: int,
+    lo: tuple[float, ...],
+    hi: tuple[float, ...],
+    out: FloatArray,
 ) -> None:
-    """One synthesis level: pywt's valid upsampling convolution, ``2 n - F + 2`` points.
+    """One synthesis level of ``ca[:m]`` and ``cd[d_at : d_at + m]``: pywt's valid upsampling
+    convolution, ``2 m - F + 2`` points into ``out``.
 
-    Tuple filters for a constant tap count, as in :func:`_dwt`.
+    Tuple filters for a constant tap count, buffers and offsets instead of slices, as in
+    :func:`_dwt`.
     """
     half = len(lo) // 2
-    for t in range(ca.shape[0] - half + 1):
+    a = ca[:m]
+    d = cd[d_at : d_at + m]
+    for t in range(m - half + 1):
         i = t + half - 1
         ea = 0.0
         oa = 0.0
         ed = 0.0
         od = 0.0
         for j in range(half):
-            ea += lo[2 * j] * ca[i - j]
-            oa += lo[2 * j + 1] * ca[i - j]
-            ed += hi[2 * j] * cd[i - j]
-            od += hi[2 * j + 1] * cd[i - j]
+            ea += lo[2 * j] * a[i - j]
+            oa += lo[2 * j + 1] * a[i - j]
+            ed += hi[2 * j] * d[i - j]
+            od += hi[2 * j + 1] * d[i - j]
         out[2 * t] = ea + ed
         out[2 * t + 1] = oa + od
 
@@ -266,16 +287,15 @@ def _wavedec_row(
     mode: int,
     level: int,
     coeffs: FloatArray,
-    s1: FloatArray,
-    s2: FloatArray,
     ev: FloatArray,
     od: FloatArray,
 ) -> None:
     """Fill ``coeffs`` with ``[cA_L, cD_L, ..., cD_1]`` of ``row`` (float32 or float64).
 
-    ``s1`` and ``s2`` are scratch buffers of at least ``row.shape[0]`` points: the approximation
-    of each level goes to one of them in turn and the details straight into ``coeffs`` (no
-    allocation per row or level). ``ev``, ``od``: scratch for :func:`_dwt`.
+    The levels run in place in ``coeffs``: each approximation overwrites the previous one at
+    the start of the row, the details fill the row from the end (cD_1 last, cD_L just after
+    cA_L). The remaining coefficients of a level always hold at least its two halves, so they
+    never meet. ``ev``, ``od``: scratch for :func:`_dwt`.
     """
     f = len(lo)
     end = coeffs.shape[0]
@@ -285,44 +305,40 @@ def _wavedec_row(
         return
     # Level 1 reads the row itself (any dtype or stride): no float64 copy of it.
     m = (row.shape[0] + f - 1) // 2
-    _dwt(row, lo, hi, mode, s1[:m], coeffs[end - m : end], ev, od)
+    _dwt(row, row.shape[0], lo, hi, mode, coeffs, m, end - m, ev, od)
     end -= m
-    a = s1[:m]
-    use_first = False
     for _ in range(1, level):
-        m = (a.shape[0] + f - 1) // 2
-        ca = s1[:m] if use_first else s2[:m]
-        use_first = not use_first
-        # Details fill the row from the end: cD_1 last, cD_L just after cA_L.
-        _dwt(a, lo, hi, mode, ca, coeffs[end - m : end], ev, od)
+        n = m
+        m = (n + f - 1) // 2
+        _dwt(coeffs, n, lo, hi, mode, coeffs, m, end - m, ev, od)
         end -= m
-        a = ca
-    for j in range(end):  # an explicit loop: numba's slice assignment is ~10x slower
-        coeffs[j] = a[j]
+
+
+#: What :func:`_row_state` found in a row.
+_FINITE, _HAS_NAN, _HAS_INF = 0, 1, 2
 
 
 @jit
-def _has_nan(row: FloatArray) -> bool:
-    """Whether ``row`` holds a NaN: its sum is finite unless it holds NaN or inf (or overflows),
-    so the elementwise test runs only then."""
+def _row_state(row: FloatArray, reject_inf: bool) -> int:  # noqa: FBT001
+    """:data:`_HAS_INF` when ``reject_inf`` and ``row`` holds an inf, else :data:`_HAS_NAN` when
+    it holds a NaN, else :data:`_FINITE` (an inf then flows through the transform). The row's
+    sum is finite unless it holds NaN or inf (or overflows), so the elementwise tests run only
+    then: the check for inf costs the transform no pass of its own."""
     if math.isfinite(row_sum(row)):
-        return False
-    return bool(np.isnan(row).any())
+        return _FINITE
+    if reject_inf and np.isinf(row).any():
+        return _HAS_INF
+    return _HAS_NAN if np.isnan(row).any() else _FINITE
 
 
 @jit_row
-def _level_scratch(p: int, f: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Float64 scratch for the levels of spectra of ``p`` points and a filter of ``f`` taps:
-    two approximation rows and the two polyphase parts of :func:`_dwt`. A level's input is at
-    most ``max(p, f - 1)`` points (below ``f - 1`` the lengths grow towards it when the level
-    exceeds ``dwt_max_level``), so sizes from ``max(p, f)`` hold every level."""
-    size = max(p, f)
-    return (
-        np.empty(size + f),
-        np.empty(size + f),
-        np.empty(size // 2 + f),
-        np.empty(size // 2 + f),
-    )
+def _level_size(p: int, f: int) -> int:
+    """Points that hold any level's input for spectra of ``p`` points and a filter of ``f`` taps.
+
+    A level's input is at most ``max(p, f - 1)`` points (below ``f - 1`` the lengths grow
+    towards it when the level exceeds ``dwt_max_level``), so ``max(p, f)`` holds every level;
+    the polyphase parts of :func:`_dwt` need ``size // 2 + f``."""
+    return max(p, f)
 
 
 @jit
@@ -333,23 +349,32 @@ def _wavedec_rows(
     mode: int,
     level: int,
     out: FloatArray,
-) -> None:
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
+    """Decompose each row of ``x`` into ``out``; ``True`` (and stop) at a row holding an inf
+    when ``reject_inf``. A row holding a NaN becomes NaN."""
     n, p = x.shape
     f = len(lo)
-    s1, s2, ev, od = _level_scratch(p, f)
+    size = _level_size(p, f)
+    ev = np.empty(size // 2 + f)
+    od = np.empty(size // 2 + f)
     # The coefficients of a row are computed into a cached scratch row (details land from the
     # end, level by level) and then written out in one ascending pass: the output's cache lines
     # then stream to memory in order (10k x 1024 from memory, per row: Haar 1.68 -> 1.07 us, db4
     # 1.83 -> 1.47 us).
-    coeffs = np.empty(out.shape[1], dtype=out.dtype)
+    coeffs = np.empty(out.shape[1], dtype=np.float64)
     for i in range(n):
-        if _has_nan(x[i]):
-            out[i, :] = np.nan
-            continue
-        _wavedec_row(x[i], lo, hi, mode, level, coeffs, s1, s2, ev, od)
+        state = _row_state(x[i], reject_inf)
+        if state == _HAS_INF:
+            return True
         o = out[i]
+        if state == _HAS_NAN:
+            o[:] = np.nan
+            continue
+        _wavedec_row(x[i], lo, hi, mode, level, coeffs, ev, od)
         for j in range(o.shape[0]):
             o[j] = coeffs[j]
+    return False
 
 
 @jit_row
@@ -378,7 +403,10 @@ def _denoise_rows(
     threshold: float,
     soft: bool,  # noqa: FBT001
     out: FloatArray,
-) -> None:
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
+    """Denoise each row of ``x`` into ``out``; ``True`` (and stop) at a row holding an inf when
+    ``reject_inf``. A row holding a NaN becomes NaN."""
     n, p = x.shape
     f = len(dec_lo)
     level = lengths.shape[0] - 1
@@ -388,19 +416,26 @@ def _denoise_rows(
     # Scratch, allocated once: coefficients, approximations (s1, s2; also the synthesis levels
     # and the median's values), polyphase parts (ev, od), the median's bins (counts, bins).
     coeffs: FloatArray = np.empty(total)
-    s1, s2, ev, od = _level_scratch(p, f)
+    size = _level_size(p, f)
+    s1 = np.empty(size + f)
+    s2 = np.empty(size + f)
+    ev = np.empty(size // 2 + f)
+    od = np.empty(size // 2 + f)
     counts = np.empty(NBINS, dtype=np.int64)
     bins = np.empty(s1.shape[0], dtype=np.int32)
     log_term = np.sqrt(2.0 * np.log(p))
     for i in range(n):
         row = x[i]
-        has_nan = _has_nan(row)
+        state = _row_state(row, reject_inf)
+        if state == _HAS_INF:
+            return True
+        has_nan = state == _HAS_NAN
         if has_nan or level == 0:
             # No detail coefficient to threshold at level 0: the spectrum is returned as is.
             for j in range(p):
                 out[i, j] = np.nan if has_nan else row[j]
             continue
-        _wavedec_row(row, dec_lo, dec_hi, mode, level, coeffs, s1, s2, ev, od)
+        _wavedec_row(row, dec_lo, dec_hi, mode, level, coeffs, ev, od)
         thr = threshold
         start = lengths[0]
         if thr < 0.0:
@@ -421,21 +456,22 @@ def _denoise_rows(
             for k in range(details.shape[0]):
                 c = details[k]
                 details[k] = 0.0 if abs(c) < thr else c  # pywt.threshold(mode="hard")
-        # Synthesis, deepest level first, into s1 and s2 in turn.
-        a = coeffs[: lengths[0]]
+        # Synthesis, deepest level first, into s1 and s2 in turn. Each level reads the first
+        # m approximation points (dropping the last one when it is one longer than the details).
         pos = lengths[0]
-        use_first = True
         for lev in range(1, level + 1):
             m = lengths[lev]
-            d = coeffs[pos : pos + m]
+            if lev == 1:
+                _idwt(coeffs, coeffs, pos, m, rec_lo, rec_hi, s1)
+            elif lev % 2 == 0:
+                _idwt(s1, coeffs, pos, m, rec_lo, rec_hi, s2)
+            else:
+                _idwt(s2, coeffs, pos, m, rec_lo, rec_hi, s1)
             pos += m
-            rec = s1[: 2 * m - f + 2] if use_first else s2[: 2 * m - f + 2]
-            use_first = not use_first
-            # Drops the last approximation point when it is one longer than the details.
-            _idwt(a[:m], d, rec_lo, rec_hi, rec)
-            a = rec
+        last = s1 if level % 2 == 1 else s2
         for j in range(p):
-            out[i, j] = a[j]
+            out[i, j] = last[j]
+    return False
 
 
 def wavedec(
@@ -445,12 +481,15 @@ def wavedec(
     mode: WaveletMode = "symmetric",
     *,
     out: FloatArray | None = None,
+    reject_inf: bool = False,
 ) -> FloatArray:
     """Multi-level DWT coefficients ``[cA_L, cD_L, ..., cD_1]`` of each spectrum, one row each.
 
     Equals ``np.concatenate(pywt.wavedec(row, wavelet, mode=mode, level=level))``; the width is
     ``sum(coefficient_lengths(n_points, wavelet, level))``. Written into ``out`` when given
-    (that shape, the input's dtype; sums are float64 in both dtypes).
+    (that shape, the input's dtype; sums are float64 in both dtypes). A spectrum holding a NaN
+    gives a NaN row. With ``reject_inf``, an inf in ``x`` raises ValueError (found by the row
+    sums the NaN test takes anyway).
 
     >>> wavedec(np.array([1.0, 1.0, 2.0, 2.0]), "haar", level=1).round(4).tolist()
     [1.4142, 2.8284, 0.0, 0.0]
@@ -461,7 +500,8 @@ def wavedec(
     mode_code = _check_mode(mode, arr.shape[1], lengths)
     res = output(out, arr, was_1d=was_1d, n_points=sum(lengths))
     out64 = res if res.dtype == np.float64 else np.empty(res.shape, dtype=np.float64)
-    _wavedec_rows(arr, dec_lo, dec_hi, mode_code, len(lengths) - 1, out64)
+    if _wavedec_rows(arr, dec_lo, dec_hi, mode_code, len(lengths) - 1, out64, reject_inf):
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
     if out64 is not res:
         np.copyto(res, out64)
     return restore(res, was_1d) if out is None else out
@@ -483,13 +523,18 @@ def wavelet_denoise(
     mode: WaveletMode = "symmetric",
     threshold: float | None = None,
     threshold_mode: ThresholdMode = "soft",
+    *,
+    out: FloatArray | None = None,
+    reject_inf: bool = False,
 ) -> FloatArray:
     """Threshold the detail coefficients of each spectrum and reconstruct it (same length).
 
     ``threshold=None`` is the universal threshold ``sigma * sqrt(2 ln n_points)`` with
     ``sigma = median(|cD_1|) / 0.6745``, per spectrum; the approximation is never thresholded.
     Equals ``pywt.waverec([cA] + [pywt.threshold(d, t, threshold_mode) for d in details],
-    wavelet, mode)[:n_points]``.
+    wavelet, mode)[:n_points]``. Written into ``out`` when given (same shape and dtype, not
+    overlapping ``x``). A spectrum holding a NaN gives a NaN row. With ``reject_inf``, an inf in
+    ``x`` raises ValueError (found by the row sums the NaN test takes anyway).
 
     >>> x = np.sin(np.linspace(0.0, 3.0, 64))
     >>> bool(np.abs(wavelet_denoise(x, "db2", threshold=0.0) - x).max() < 1e-12)
@@ -506,8 +551,9 @@ def wavelet_denoise(
     level_lengths = coefficient_lengths(arr.shape[1], wavelet, level)
     mode_code = _check_mode(mode, arr.shape[1], level_lengths)
     lengths = np.array(level_lengths, dtype=np.int64)
-    out64 = np.empty(arr.shape, dtype=np.float64)
-    _denoise_rows(
+    res = output(out, arr, was_1d=was_1d)
+    out64 = res if res.dtype == np.float64 else np.empty(res.shape, dtype=np.float64)
+    found_inf = _denoise_rows(
         arr,
         dec_lo,
         dec_hi,
@@ -518,5 +564,10 @@ def wavelet_denoise(
         -1.0 if threshold is None else float(threshold),
         threshold_mode == "soft",
         out64,
+        reject_inf,
     )
-    return restore(out64.astype(arr.dtype, copy=False), was_1d)
+    if found_inf:
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
+    if out64 is not res:
+        np.copyto(res, out64)
+    return restore(res, was_1d) if out is None else out

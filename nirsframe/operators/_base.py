@@ -36,6 +36,13 @@ if TYPE_CHECKING:
     from nirsframe.axis import SpectralAxis
 
 OperatorKind = Literal["stateless", "fitted", "supervised", "augmentation"]
+
+#: Bytes of input per inf check and kernel call in :meth:`SpectralOperator.transform`: the check
+#: streams a block from memory, the kernel then reads it from L3. Fewer, larger calls than the
+#: 512 KiB blocks of a chain: 10k x 1024 float64 on 2 cores, medians of 21 interleaved calls,
+#: 512 KiB -> 4 MiB: normalize 5.6 -> 3.6 ms, SNV 5.6 -> 4.4, Gaussian 8.7 -> 7.1, resampling
+#: 10.5 -> 6.0 (its per-call preparation runs 20 times instead of 156), SG 8.0 -> 6.7.
+CHECKED_BLOCK_BYTES = 1 << 22
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 IntoSpectra = str | pl.Expr
 
@@ -263,11 +270,10 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                     self._apply_params_into(y, params, dst)
                     return
                 # Block by block: the kernel reads each checked block again from cache, not
-                # from main memory (a range is ~1/8 of the batch; a block fits in L2).
-                step = block_rows(y.shape[1], y.dtype.itemsize)
+                # from main memory (a range is ~1/8 of the batch); see CHECKED_BLOCK_BYTES.
+                step = block_rows(y.shape[1], y.dtype.itemsize, CHECKED_BLOCK_BYTES)
                 for a in range(0, y.shape[0], step):
-                    reject_inf(y[a : a + step])
-                    self._apply_params_into(y[a : a + step], params, dst[a : a + step])
+                    self._apply_params_checked_into(y[a : a + step], params, dst[a : a + step])
 
             fn = RowsInto(into, out.shape[1], self.min_parallel_bytes)
         else:
@@ -379,6 +385,14 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         may implement it too (``params`` is then unused: their state is in attributes), for
         :meth:`transform`."""
         raise NotImplementedError
+
+    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        """:meth:`_apply_params_into` for the sklearn face, which rejects inf in ``x`` with
+        sklearn's ValueError: a check of ``x`` first. Operators whose kernel finds inf in a pass
+        it makes anyway (row sums, norms) override it, and the check costs no pass of its own.
+        """
+        reject_inf(x)
+        self._apply_params_into(x, params, out)
 
 
 def reject_inf(x: FloatMatrix) -> None:

@@ -74,6 +74,13 @@ class Normalize(SpectralOperator):
         assert isinstance(params, NormalizeParams)
         nirskern.normalize(x, params.norm, out=out)
 
+    def _apply_params_checked_into(
+        self, x: FloatMatrix, params: BaseParams, out: FloatMatrix
+    ) -> None:
+        assert isinstance(params, NormalizeParams)
+        # A row holding inf has a non-finite norm: the kernel looks for inf only then.
+        nirskern.normalize(x, params.norm, out=out, reject_inf=True)
+
 
 class _ColumnScaler(SpectralOperator):
     """Shared fit/transform/inverse of the column-wise scalers: ``(x - mean_) / scale_``."""

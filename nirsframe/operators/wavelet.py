@@ -107,6 +107,14 @@ class _Decomposition(SpectralOperator):
         assert isinstance(params, HaarParams)
         _wavedec(x, self._wavelet_name(params), params.level, params.mode, out=out)
 
+    def _apply_params_checked_into(
+        self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix
+    ) -> None:
+        assert isinstance(params, HaarParams)
+        # The kernel's NaN test takes row sums: it looks for inf in the rows they flag.
+        name = self._wavelet_name(params)
+        _wavedec(x, name, params.level, params.mode, out=out, reject_inf=True)
+
     def output_width(self, n_points: int) -> int:
         """The number of coefficients of all levels."""
         return self._width(n_points, self.params())
@@ -260,10 +268,27 @@ class WaveletDenoise(SpectralOperator):
         self.threshold = threshold
         self.threshold_mode = threshold_mode
 
-    def _apply_params(self, x: FloatMatrix, params: _AnyParams) -> FloatMatrix:
+    def _apply_params_into(self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix) -> None:
+        self._denoise(x, params, out, reject_inf=False)
+
+    def _apply_params_checked_into(
+        self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix
+    ) -> None:
+        # The kernel's NaN test takes row sums: it looks for inf in the rows they flag.
+        self._denoise(x, params, out, reject_inf=True)
+
+    @staticmethod
+    def _denoise(x: FloatMatrix, params: _AnyParams, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, WaveletDenoiseParams)
-        return _wavelet_denoise(
-            x, params.wavelet, params.level, params.mode, params.threshold, params.threshold_mode
+        _wavelet_denoise(
+            x,
+            params.wavelet,
+            params.level,
+            params.mode,
+            params.threshold,
+            params.threshold_mode,
+            out=out,
+            reject_inf=reject_inf,
         )
 
 

@@ -18,6 +18,8 @@ _KERNELS = {
     "moving_average": (lambda a, **kw: nirskern.moving_average(a, 4, mode="wrap", **kw), 40),
     "resample": (lambda a, **kw: nirskern.resample(a, _AXIS, _AXIS[3:-2] + 0.1, **kw), 35),
     "rnv": (nirskern.rnv, 40),
+    "wavedec": (lambda a, **kw: nirskern.wavedec(a, "haar", level=2, **kw), 40),
+    "wavelet_denoise": (lambda a, **kw: nirskern.wavelet_denoise(a, "db2", mode="zero", **kw), 40),
 }
 
 

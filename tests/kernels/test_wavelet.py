@@ -146,6 +146,35 @@ def test_kernel_contract(kernel: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "kernel",
+    [
+        lambda x, **kw: wavedec(x, "db3", 3, **kw),
+        lambda x, **kw: wavedec(x, "haar", **kw),
+        lambda x, **kw: wavelet_denoise(x, "db2", **kw),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reject_inf_finds_inf_in_any_row_and_only_on_request(kernel: Any, dtype: type) -> None:
+    x = synthetic_spectra(6, 64, seed=2).astype(dtype)
+    ref = kernel(x)
+    for value in (np.inf, -np.inf):
+        bad = x.copy()
+        bad[5, 63] = value
+        with pytest.raises(ValueError, match=r"infinity or a value too large for dtype\('float"):
+            kernel(bad, reject_inf=True)
+        bad[5, 0] = np.nan  # a NaN in the same row does not hide the inf
+        with pytest.raises(ValueError, match="infinity"):
+            kernel(bad, reject_inf=True)
+        flowed = kernel(bad)  # without the request: no error
+        assert_array_equal(flowed[:5], ref[:5])
+    with_nan = x.copy()
+    with_nan[1, 7] = np.nan
+    out = kernel(with_nan, reject_inf=True)
+    assert np.isnan(out[1]).all()
+    assert_array_equal(np.delete(out, 1, axis=0), np.delete(ref, 1, axis=0))
+
+
+@pytest.mark.parametrize(
     ("call", "match"),
     [
         (lambda x: wavedec(x, "sym4"), "'wavelet' must be one of"),
