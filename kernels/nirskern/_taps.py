@@ -14,7 +14,10 @@ filters: keep it to these four.) Measured here
 (window 15, 100 rows x 1024 float64 in cache): 113 -> 59 ms per 100k rows against one pass per
 tap.
 
-Used by the Savitzky-Golay filter, the Gaussian filter and the moving average.
+Used by the Savitzky-Golay filter and the Gaussian filter. A first pass of 9 taps instead of 1
+when ``w mod 8`` is 1 was tried (session 7): 10% faster in cache, 15% slower from memory (17-tap
+Gaussian, 10k x 1024 float64 on one thread: 12.4 -> 13.9-15.3 ms); the light first pass streams
+the row in for the later ones.
 
 >>> import numpy as np
 >>> o = np.empty(3)
