@@ -16,7 +16,8 @@ import numpy.typing as npt
 
 from nirskern._jit import jit, jit_row
 from nirskern._taps import correlate_valid
-from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
+from nirskern._validate import INF_MESSAGE, FloatArray, as_spectra, check_int, output, restore
+from nirskern.finite import row_has_inf
 from nirskern.smooth import moving_average_row
 
 
@@ -98,9 +99,18 @@ def savgol_row(row: FloatArray, centre: FloatArray, full: FloatArray, o: FloatAr
 
 
 @jit
-def _savgol(x: FloatArray, centre: FloatArray, full: FloatArray, out: FloatArray) -> None:
+def _savgol(
+    x: FloatArray,
+    centre: FloatArray,
+    full: FloatArray,
+    out: FloatArray,
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
     for i in range(x.shape[0]):
         savgol_row(x[i], centre, full, out[i])
+        if reject_inf and row_has_inf(x[i]):  # the row is still in L1
+            return True
+    return False
 
 
 def savgol(
@@ -112,13 +122,15 @@ def savgol(
     delta: float | Literal["axis"] = 1.0,
     x_axis: npt.ArrayLike | None = None,
     out: FloatArray | None = None,
+    reject_inf: bool = False,
 ) -> FloatArray:
     """Savitzky-Golay filter along each spectrum, equal to ``scipy.signal.savgol_filter(x, ...,
     axis=-1)`` with its default ``mode="interp"``.
 
     ``delta="axis"`` uses the mean spacing of ``x_axis``, ``|x_axis[-1] - x_axis[0]| / (n - 1)``
     (the filter itself assumes equally spaced points). The result is written into ``out`` when
-    given (same shape and dtype, not overlapping ``x``).
+    given (same shape and dtype, not overlapping ``x``). With ``reject_inf``, an inf in ``x``
+    raises ValueError (each row checked while it is in cache).
 
     >>> savgol(np.array([[1.0, 4.0, 9.0, 16.0, 25.0]]), 3, 2, deriv=1).round(12).tolist()
     [[2.0, 4.0, 6.0, 8.0, 10.0]]
@@ -129,7 +141,8 @@ def savgol(
     arr, was_1d = as_spectra(x)
     centre, full = savgol_weights(arr, window_length, polyorder, deriv, delta, x_axis)
     res = output(out, arr, was_1d=was_1d)
-    _savgol(arr, centre, full, res)
+    if _savgol(arr, centre, full, res, reject_inf):
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
     return restore(res, was_1d) if out is None else out
 
 
@@ -378,8 +391,14 @@ def _gap_difference_row(s: FloatArray, gap: int, scale: float, o: FloatArray) ->
 
 @jit
 def _norris_williams(
-    x: FloatArray, segment: int, gap: int, scale: float, deriv: int, out: FloatArray
-) -> None:
+    x: FloatArray,
+    segment: int,
+    gap: int,
+    scale: float,
+    deriv: int,
+    out: FloatArray,
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
     # Row by row: each order's moving average and gap difference go through scratch rows
     # while the spectrum is in cache (no intermediate matrix).
     p = x.shape[1]
@@ -396,6 +415,9 @@ def _norris_williams(
             dst = out[i] if d == deriv - 1 else first
             _gap_difference_row(s, gap, scale, dst)
             src = first
+        if reject_inf and row_has_inf(x[i]):  # the row is still in cache
+            return True
+    return False
 
 
 def norris_williams(
@@ -406,6 +428,7 @@ def norris_williams(
     deriv: int = 1,
     delta: float = 1.0,
     out: FloatArray | None = None,
+    reject_inf: bool = False,
 ) -> FloatArray:
     """Norris-Williams gap-segment derivative of each spectrum.
 
@@ -413,7 +436,8 @@ def norris_williams(
     difference ``(s[j + gap] - s[j - gap]) / (2 * gap * delta)``; both steps repeat the edge points
     beyond the ends (mode ``"nearest"``). ``deriv=2`` applies the pair twice. This is the
     definition of nirs4all's ``NorrisWilliams`` (Norris & Williams 1984). The result is written
-    into ``out`` when given (same shape and dtype, not overlapping ``x``).
+    into ``out`` when given (same shape and dtype, not overlapping ``x``). With ``reject_inf``, an
+    inf in ``x`` raises ValueError (each row checked while it is in cache).
 
     Parameters
     ----------
@@ -453,5 +477,7 @@ def norris_williams(
         msg = f"'delta' must be a positive finite number; got delta={delta!r}"
         raise ValueError(msg)
     res = output(out, arr, was_1d=was_1d)
-    _norris_williams(arr, segment, gap, 1.0 / (2.0 * gap * float(delta)), deriv, res)
+    scale = 1.0 / (2.0 * gap * float(delta))
+    if _norris_williams(arr, segment, gap, scale, deriv, res, reject_inf):
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
     return restore(res, was_1d) if out is None else out

@@ -19,7 +19,8 @@ import numpy.typing as npt
 
 from nirskern._jit import jit, jit_row
 from nirskern._taps import correlate_valid
-from nirskern._validate import FloatArray, as_spectra, check_int, output, restore
+from nirskern._validate import INF_MESSAGE, FloatArray, as_spectra, check_int, output, restore
+from nirskern.finite import row_has_inf
 
 #: Edge mode names accepted by :func:`gaussian` and :func:`moving_average`, and their codes.
 MODES: dict[str, int] = {
@@ -90,7 +91,14 @@ def _extend(
 
 
 @jit
-def _correlate(x: FloatArray, w: FloatArray, mode: int, cval: float, out: FloatArray) -> None:
+def _correlate(
+    x: FloatArray,
+    w: FloatArray,
+    mode: int,
+    cval: float,
+    out: FloatArray,
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
     n, p = x.shape
     nw = w.shape[0]
     r = nw // 2
@@ -102,10 +110,20 @@ def _correlate(x: FloatArray, w: FloatArray, mode: int, cval: float, out: FloatA
         correlate_valid(buf, w, acc)
         for j in range(p):
             out[i, j] = acc[j]
+        if reject_inf and row_has_inf(x[i]):  # the row is still in cache
+            return True
+    return False
 
 
 @jit
-def _correlate_f64(x: FloatArray, w: FloatArray, mode: int, cval: float, out: FloatArray) -> None:
+def _correlate_f64(
+    x: FloatArray,
+    w: FloatArray,
+    mode: int,
+    cval: float,
+    out: FloatArray,
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
     """:func:`_correlate` for float64 spectra at least as long as the filter: the interior goes
     from each row straight into its output row, only the edges through an extended copy."""
     p = x.shape[1]
@@ -115,18 +133,20 @@ def _correlate_f64(x: FloatArray, w: FloatArray, mode: int, cval: float, out: Fl
         row = x[i]
         o = out[i]
         correlate_valid(row, w, o[r : p - r])
-        if r == 0:
-            continue
-        # Edges: positions -r .. 2r-1 and p-2r .. p+r-1 of the extended row (same taps, same
-        # order: the bits of the full extended correlation).
-        for q in range(-r, 2 * r):
-            k = _source_index(q, p, mode)
-            ext[q + r] = cval if k < 0 else row[k]
-        correlate_valid(ext, w, o[:r])
-        for q in range(p - 2 * r, p + r):
-            k = _source_index(q, p, mode)
-            ext[q - (p - 2 * r)] = cval if k < 0 else row[k]
-        correlate_valid(ext, w, o[p - r :])
+        if r > 0:
+            # Edges: positions -r .. 2r-1 and p-2r .. p+r-1 of the extended row (same taps, same
+            # order: the bits of the full extended correlation).
+            for q in range(-r, 2 * r):
+                k = _source_index(q, p, mode)
+                ext[q + r] = cval if k < 0 else row[k]
+            correlate_valid(ext, w, o[:r])
+            for q in range(p - 2 * r, p + r):
+                k = _source_index(q, p, mode)
+                ext[q - (p - 2 * r)] = cval if k < 0 else row[k]
+            correlate_valid(ext, w, o[p - r :])
+        if reject_inf and row_has_inf(row):  # the row is still in cache
+            return True
+    return False
 
 
 def gaussian_kernel(sigma: float, order: int, radius: int) -> FloatArray:
@@ -167,6 +187,7 @@ def gaussian(
     cval: float = 0.0,
     truncate: float = 4.0,
     out: FloatArray | None = None,
+    reject_inf: bool = False,
 ) -> FloatArray:
     """Gaussian smoothing (``order`` = 0) or Gaussian derivative of each spectrum.
 
@@ -174,7 +195,8 @@ def gaussian(
     cval=cval, truncate=truncate)``: ``2 * int(truncate * sigma + 0.5) + 1`` taps. Sums are
     accumulated in float64 (also for float32 input, as scipy does). NaN and inf spread only as far
     as the kernel reaches. The result is written into ``out`` when given (same shape and dtype,
-    not overlapping ``x``).
+    not overlapping ``x``). With ``reject_inf``, an inf in ``x`` raises ValueError (each row
+    checked while it is in cache).
 
     Parameters
     ----------
@@ -217,9 +239,11 @@ def gaussian(
     w = np.ascontiguousarray(gaussian_kernel(float(sigma), order, radius)[::-1])
     res = output(out, arr, was_1d=was_1d)
     if arr.dtype == np.float64 and arr.shape[1] >= w.shape[0]:
-        _correlate_f64(arr, w, code, cval, res)
+        found_inf = _correlate_f64(arr, w, code, cval, res, reject_inf)
     else:  # float32 (sums in a float64 row) and spectra shorter than the filter
-        _correlate(arr, w, code, cval, res)
+        found_inf = _correlate(arr, w, code, cval, res, reject_inf)
+    if found_inf:
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
     return restore(res, was_1d) if out is None else out
 
 
@@ -303,10 +327,20 @@ def moving_average_row(
 
 
 @jit
-def _moving_average(x: FloatArray, size: int, mode: int, cval: float, out: FloatArray) -> None:
+def _moving_average(
+    x: FloatArray,
+    size: int,
+    mode: int,
+    cval: float,
+    out: FloatArray,
+    reject_inf: bool,  # noqa: FBT001
+) -> bool:
     buf = np.empty(x.shape[1] + size - 1)
     for i in range(x.shape[0]):
         moving_average_row(x[i], size, mode, cval, buf, out[i])
+        if reject_inf and row_has_inf(x[i]):  # the row is still in cache
+            return True
+    return False
 
 
 def moving_average(
@@ -316,6 +350,7 @@ def moving_average(
     mode: str = "reflect",
     cval: float = 0.0,
     out: FloatArray | None = None,
+    reject_inf: bool = False,
 ) -> FloatArray:
     """Moving average of ``window_length`` points along each spectrum.
 
@@ -324,7 +359,8 @@ def moving_average(
     O(1) per point with a float64 running sum re-seeded every 256 points (bounded drift; see the
     kernel). A NaN or inf reaches only the windows that contain it (scipy's running sum carries it
     to the end of the row). The result is written into ``out`` when given (same shape and dtype,
-    not overlapping ``x``).
+    not overlapping ``x``). With ``reject_inf``, an inf in ``x`` raises ValueError (each row
+    checked while it is in cache).
 
     Parameters
     ----------
@@ -347,5 +383,6 @@ def moving_average(
     code = _mode_code(mode)
     cval = _check_cval(cval)
     res = output(out, arr, was_1d=was_1d)
-    _moving_average(arr, size, code, cval, res)
+    if _moving_average(arr, size, code, cval, res, reject_inf):
+        raise ValueError(INF_MESSAGE.format(arr.dtype))
     return restore(res, was_1d) if out is None else out

@@ -106,6 +106,15 @@ class SavitzkyGolay(SpectralOperator):
         self.x_axis = x_axis
 
     def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        self._filter(x, params, out, reject_inf=False)
+
+    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        # The kernel checks each row for inf right after reading it (no pass of its own).
+        self._filter(x, params, out, reject_inf=True)
+
+    def _filter(
+        self, x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool
+    ) -> None:
         assert isinstance(params, SavgolParams)
         delta = params.delta
         if delta == "axis":
@@ -114,7 +123,13 @@ class SavitzkyGolay(SpectralOperator):
                 float(abs(axis[-1] - axis[0]) / (axis.shape[0] - 1)) if axis.shape[0] > 1 else 1.0
             )
         nirskern.savgol(
-            x, params.window_length, params.polyorder, deriv=params.deriv, delta=delta, out=out
+            x,
+            params.window_length,
+            params.polyorder,
+            deriv=params.deriv,
+            delta=delta,
+            out=out,
+            reject_inf=reject_inf,
         )
 
 
@@ -260,6 +275,14 @@ class NorrisWilliams(SpectralOperator):
         self.delta = delta
 
     def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        self._filter(x, params, out, reject_inf=False)
+
+    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        # The kernel checks each row for inf right after reading it (no pass of its own).
+        self._filter(x, params, out, reject_inf=True)
+
+    @staticmethod
+    def _filter(x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, NorrisWilliamsParams)
         nirskern.norris_williams(
             x,
@@ -268,6 +291,7 @@ class NorrisWilliams(SpectralOperator):
             deriv=params.deriv,
             delta=params.delta,
             out=out,
+            reject_inf=reject_inf,
         )
 
 

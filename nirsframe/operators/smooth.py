@@ -80,6 +80,14 @@ class GaussianFilter(SpectralOperator):
         self.truncate = truncate
 
     def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        self._filter(x, params, out, reject_inf=False)
+
+    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        # The kernel checks each row for inf right after reading it (no pass of its own).
+        self._filter(x, params, out, reject_inf=True)
+
+    @staticmethod
+    def _filter(x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, GaussianParams)
         nirskern.gaussian(
             x,
@@ -89,6 +97,7 @@ class GaussianFilter(SpectralOperator):
             cval=params.cval,
             truncate=params.truncate,
             out=out,
+            reject_inf=reject_inf,
         )
 
 
@@ -135,9 +144,22 @@ class MovingAverage(SpectralOperator):
         self.cval = cval
 
     def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        self._filter(x, params, out, reject_inf=False)
+
+    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        # The kernel checks each row for inf right after reading it (no pass of its own).
+        self._filter(x, params, out, reject_inf=True)
+
+    @staticmethod
+    def _filter(x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, MovingAverageParams)
         nirskern.moving_average(
-            x, params.window_length, mode=params.mode, cval=params.cval, out=out
+            x,
+            params.window_length,
+            mode=params.mode,
+            cval=params.cval,
+            out=out,
+            reject_inf=reject_inf,
         )
 
 
