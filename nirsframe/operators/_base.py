@@ -395,6 +395,27 @@ class SpectralOperator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self._apply_params_into(x, params, out)
 
 
+class KernelCheckedOperator(SpectralOperator):
+    """An operator whose kernel can look for inf in the rows it reads (a ``reject_inf`` flag).
+
+    Subclasses implement :meth:`_apply_kernel`; the sklearn face asks the kernel to check
+    instead of taking a pass of its own over the data, expressions do not ask.
+    """
+
+    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        self._apply_kernel(x, params, out, reject_inf=False)
+
+    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+        self._apply_kernel(x, params, out, reject_inf=True)
+
+    def _apply_kernel(
+        self, x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool
+    ) -> None:
+        """Write the result for ``x`` into ``out``; with ``reject_inf``, the kernel raises
+        sklearn's ValueError on an inf in ``x``."""
+        raise NotImplementedError
+
+
 def reject_inf(x: FloatMatrix) -> None:
     """Raise ValueError (sklearn's message) when ``x`` holds an inf; NaN is accepted.
 

@@ -14,7 +14,7 @@ import nirskern
 from pydantic import Field, field_validator, model_validator
 
 from nirsframe.exceptions import InvalidParameterError
-from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
+from nirsframe.operators._base import IntoSpectra, KernelCheckedOperator, Params, SpectralOperator
 from nirsframe.operators.axis_ops import AxisValues, check_axis_values, source_axis
 from nirsframe.operators.registry import register_operator
 
@@ -57,7 +57,7 @@ class SavgolParams(Params):
         return self
 
 
-class SavitzkyGolay(SpectralOperator):
+class SavitzkyGolay(KernelCheckedOperator):
     """Savitzky-Golay filter (smoothing or derivative), equal to ``scipy.signal.savgol_filter``.
 
     Edges use scipy's default ``mode="interp"`` (a polynomial fitted to the first and last
@@ -105,16 +105,10 @@ class SavitzkyGolay(SpectralOperator):
         self.delta = delta
         self.x_axis = x_axis
 
-    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
-        self._filter(x, params, out, reject_inf=False)
-
-    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
-        # The kernel checks each row for inf right after reading it (no pass of its own).
-        self._filter(x, params, out, reject_inf=True)
-
-    def _filter(
+    def _apply_kernel(
         self, x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool
     ) -> None:
+        # The kernel checks each row for inf right after reading it (no pass of its own).
         assert isinstance(params, SavgolParams)
         delta = params.delta
         if delta == "axis":
@@ -232,7 +226,7 @@ class NorrisWilliamsParams(Params):
         return self
 
 
-class NorrisWilliams(SpectralOperator):
+class NorrisWilliams(KernelCheckedOperator):
     """Norris-Williams gap-segment derivative.
 
     Per derivative order: a centred moving average over ``segment`` points, then the gap
@@ -274,15 +268,10 @@ class NorrisWilliams(SpectralOperator):
         self.deriv = deriv
         self.delta = delta
 
-    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
-        self._filter(x, params, out, reject_inf=False)
-
-    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+    def _apply_kernel(
+        self, x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool
+    ) -> None:
         # The kernel checks each row for inf right after reading it (no pass of its own).
-        self._filter(x, params, out, reject_inf=True)
-
-    @staticmethod
-    def _filter(x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, NorrisWilliamsParams)
         nirskern.norris_williams(
             x,

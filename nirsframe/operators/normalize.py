@@ -22,6 +22,7 @@ from nirsframe._bridge import FloatMatrix, map_spectra
 from nirsframe.exceptions import InvalidParameterError
 from nirsframe.operators._base import (
     IntoSpectra,
+    KernelCheckedOperator,
     OperatorKind,
     SpectralOperator,
     as_expr,
@@ -42,7 +43,7 @@ class NormalizeParams(BaseParams):
     norm: Literal["area", "l1", "l2", "max", "minmax"] = "l2"
 
 
-class Normalize(SpectralOperator):
+class Normalize(KernelCheckedOperator):
     """Divide each spectrum by one of its norms.
 
     Parameters
@@ -70,16 +71,12 @@ class Normalize(SpectralOperator):
         assert isinstance(params, NormalizeParams)
         return nirskern.normalize(x, params.norm)
 
-    def _apply_params_into(self, x: FloatMatrix, params: BaseParams, out: FloatMatrix) -> None:
-        assert isinstance(params, NormalizeParams)
-        nirskern.normalize(x, params.norm, out=out)
-
-    def _apply_params_checked_into(
-        self, x: FloatMatrix, params: BaseParams, out: FloatMatrix
+    def _apply_kernel(
+        self, x: FloatMatrix, params: BaseParams, out: FloatMatrix, *, reject_inf: bool
     ) -> None:
         assert isinstance(params, NormalizeParams)
         # A row holding inf has a non-finite norm: the kernel looks for inf only then.
-        nirskern.normalize(x, params.norm, out=out, reject_inf=True)
+        nirskern.normalize(x, params.norm, out=out, reject_inf=reject_inf)
 
 
 class _ColumnScaler(SpectralOperator):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import nirskern
 from pydantic import Field
 
-from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator
+from nirsframe.operators._base import IntoSpectra, KernelCheckedOperator, Params
 from nirsframe.operators.registry import register_operator
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class GaussianParams(Params):
     truncate: float = Field(default=4.0, ge=0, allow_inf_nan=False)
 
 
-class GaussianFilter(SpectralOperator):
+class GaussianFilter(KernelCheckedOperator):
     """Gaussian smoothing (or Gaussian derivative) of each spectrum.
 
     Equal to ``scipy.ndimage.gaussian_filter1d(X, sigma, axis=-1, order=order, mode=mode,
@@ -79,15 +79,10 @@ class GaussianFilter(SpectralOperator):
         self.cval = cval
         self.truncate = truncate
 
-    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
-        self._filter(x, params, out, reject_inf=False)
-
-    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+    def _apply_kernel(
+        self, x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool
+    ) -> None:
         # The kernel checks each row for inf right after reading it (no pass of its own).
-        self._filter(x, params, out, reject_inf=True)
-
-    @staticmethod
-    def _filter(x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, GaussianParams)
         nirskern.gaussian(
             x,
@@ -109,7 +104,7 @@ class MovingAverageParams(Params):
     cval: float = Field(default=0.0, allow_inf_nan=False)
 
 
-class MovingAverage(SpectralOperator):
+class MovingAverage(KernelCheckedOperator):
     """Moving average of ``window_length`` points along each spectrum.
 
     Equal to ``scipy.ndimage.uniform_filter1d(X, window_length, axis=-1, mode=mode, cval=cval)``;
@@ -143,15 +138,10 @@ class MovingAverage(SpectralOperator):
         self.mode = mode
         self.cval = cval
 
-    def _apply_params_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
-        self._filter(x, params, out, reject_inf=False)
-
-    def _apply_params_checked_into(self, x: FloatMatrix, params: Params, out: FloatMatrix) -> None:
+    def _apply_kernel(
+        self, x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool
+    ) -> None:
         # The kernel checks each row for inf right after reading it (no pass of its own).
-        self._filter(x, params, out, reject_inf=True)
-
-    @staticmethod
-    def _filter(x: FloatMatrix, params: Params, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, MovingAverageParams)
         nirskern.moving_average(
             x,

@@ -36,7 +36,12 @@ from pydantic import Field
 from nirsframe._bridge import map_spectra, matrix_to_series, series_to_matrix
 from nirsframe.axis import SpectralAxis
 from nirsframe.exceptions import SpectralShapeError
-from nirsframe.operators._base import IntoSpectra, Params, SpectralOperator, as_expr
+from nirsframe.operators._base import (
+    IntoSpectra,
+    KernelCheckedOperator,
+    Params,
+    as_expr,
+)
 from nirsframe.operators._base import Params as _AnyParams
 from nirsframe.operators.registry import register_operator
 
@@ -89,7 +94,7 @@ def _map_with_width(
     return expr.map_batches(batch, is_elementwise=True)
 
 
-class _Decomposition(SpectralOperator):
+class _Decomposition(KernelCheckedOperator):
     """A stateless operator whose output width is a function of its input width."""
 
     def _wavelet_name(self, params: _AnyParams) -> str:
@@ -103,17 +108,13 @@ class _Decomposition(SpectralOperator):
         assert isinstance(params, HaarParams)
         return _wavedec(x, self._wavelet_name(params), params.level, params.mode)
 
-    def _apply_params_into(self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix) -> None:
-        assert isinstance(params, HaarParams)
-        _wavedec(x, self._wavelet_name(params), params.level, params.mode, out=out)
-
-    def _apply_params_checked_into(
-        self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix
+    def _apply_kernel(
+        self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix, *, reject_inf: bool
     ) -> None:
         assert isinstance(params, HaarParams)
         # The kernel's NaN test takes row sums: it looks for inf in the rows they flag.
         name = self._wavelet_name(params)
-        _wavedec(x, name, params.level, params.mode, out=out, reject_inf=True)
+        _wavedec(x, name, params.level, params.mode, out=out, reject_inf=reject_inf)
 
     def output_width(self, n_points: int) -> int:
         """The number of coefficients of all levels."""
@@ -222,7 +223,7 @@ class Wavelet(_Decomposition):
         return params.wavelet
 
 
-class WaveletDenoise(SpectralOperator):
+class WaveletDenoise(KernelCheckedOperator):
     """Wavelet shrinkage: threshold the detail coefficients and reconstruct each spectrum.
 
     Equals ``pywt.waverec([cA] + [pywt.threshold(d, t, threshold_mode) for d in details],
@@ -268,17 +269,10 @@ class WaveletDenoise(SpectralOperator):
         self.threshold = threshold
         self.threshold_mode = threshold_mode
 
-    def _apply_params_into(self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix) -> None:
-        self._denoise(x, params, out, reject_inf=False)
-
-    def _apply_params_checked_into(
-        self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix
+    def _apply_kernel(
+        self, x: FloatMatrix, params: _AnyParams, out: FloatMatrix, *, reject_inf: bool
     ) -> None:
         # The kernel's NaN test takes row sums: it looks for inf in the rows they flag.
-        self._denoise(x, params, out, reject_inf=True)
-
-    @staticmethod
-    def _denoise(x: FloatMatrix, params: _AnyParams, out: FloatMatrix, *, reject_inf: bool) -> None:
         assert isinstance(params, WaveletDenoiseParams)
         _wavelet_denoise(
             x,
