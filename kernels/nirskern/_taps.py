@@ -4,20 +4,17 @@
 for an odd number of taps ``w`` (the "valid" part: ``len(r) >= len(o) + w - 1``), the products
 added left to right, so the result has the bits of a plain loop over the taps.
 
-It runs in passes of up to 8 taps. Each pass is one loop over the points whose body adds its
-taps in a fixed order, so numba/LLVM vectorises it over the points (a per-point loop over a
-run-time number of taps is a serial reduction, which does not vectorise without fastmath), and
-the output row is stored once per pass instead of once per tap. The first pass takes ``w mod 8``
-taps (1, 3, 5 or 7) and sets the output; each later pass adds 8 taps to it. (A version that
-also took even tap counts, with four more first-pass loops, ran 4x slower on the same odd
-filters: keep it to these four.) Measured here
-(window 15, 100 rows x 1024 float64 in cache): 113 -> 59 ms per 100k rows against one pass per
-tap.
+Contiguous rows go through :mod:`nirskern._aligned_taps` (64-byte-aligned vector loads and
+shuffles, LLVM IR) from the first output whose input sits on a 64-byte boundary. The few
+outputs before and after that stretch, and strided rows, take :func:`tap_passes`. The 17-tap
+Gaussian at 10k x 1024 float64 on one thread went from 14.3-14.6 to 8.7-9.9 ms (session 8).
 
-Used by the Savitzky-Golay filter and the Gaussian filter. A first pass of 9 taps instead of 1
-when ``w mod 8`` is 1 was tried (session 7): 10% faster in cache, 15% slower from memory (17-tap
-Gaussian, 10k x 1024 float64 on one thread: 12.4 -> 13.9-15.3 ms); the light first pass streams
-the row in for the later ones.
+:func:`tap_passes` runs in passes of up to 8 taps. Each pass is one loop over the points whose
+body adds its taps in a fixed order, so numba/LLVM vectorises it over the points (a per-point
+loop over a run-time number of taps is a serial reduction, which does not vectorise without
+fastmath), and the output row is stored once per pass instead of once per tap. The first pass
+takes ``w mod 8`` taps (1, 3, 5 or 7) and sets the output; each later pass adds 8 taps to it.
+Its loads are unaligned: with 64-byte vectors, 7 of 8 straddle two cache lines.
 
 >>> import numpy as np
 >>> o = np.empty(3)
@@ -30,15 +27,61 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nirskern._jit import jit
+from nirskern._aligned_taps import aligned_blocks, lanes
+from nirskern._jit import jit, jit_row
 
 if TYPE_CHECKING:
     from nirskern._validate import FloatArray
 
 
-@jit
+@jit_row
 def correlate_valid(r: FloatArray, c: FloatArray, o: FloatArray) -> None:
-    """``o[j] = sum_k c[k] * r[j + k]`` for an odd number of taps ``len(c)``, in tap passes."""
+    """``o[j] = sum_k c[k] * r[j + k]`` for an odd number of taps ``len(c)``.
+
+    Contiguous rows go through :func:`nirskern._aligned_taps.aligned_blocks` from the first
+    output whose input is 64-byte aligned for as long as its vector loads stay inside ``r``; the
+    few outputs before and after that run (and strided rows) take the tap passes.
+    """
+    n = o.shape[0]
+    width = lanes(r)  # values per 64 bytes, a constant: the divisions below are shifts
+    size = 64 // width
+    at = r.ctypes.data
+    if (
+        r.strides[0] == size
+        and c.strides[0] == size
+        and o.strides[0] == size
+        and at % size == 0
+        and n >= width
+    ):
+        lead = min(((-at) % 64) // size, n)
+        span = width * ((c.shape[0] - 2) // width + 2)  # the vectors one block reads
+        n_blocks = min((n - lead) // width, (r.shape[0] - lead - span) // width + 1)
+        if n_blocks > 0:
+            end = lead + n_blocks * width
+            if lead > 0:  # (an empty slice still costs ~20 ns of reference counting)
+                tap_passes(r[: lead + c.shape[0] - 1], c, o[:lead])
+            aligned_blocks(r, c, o, lead, n_blocks)
+            if end < n:
+                tap_passes(r[end:], c, o[end:])
+            return
+    tap_passes(r, c, o)
+
+
+#: Extra points to allocate for :func:`aligned_row` (a 64-byte boundary is at most 7 float64 away).
+ALIGN_SLACK = 7
+
+
+@jit
+def aligned_row(buf: FloatArray) -> FloatArray:
+    """The part of a float64 scratch row ``buf`` from its first 64-byte boundary (``len(buf) -
+    ALIGN_SLACK`` points or more): rows laid out like that take :func:`correlate_valid`'s
+    aligned vector blocks from their first point."""
+    return buf[((-buf.ctypes.data) % 64) // 8 :]
+
+
+@jit
+def tap_passes(r: FloatArray, c: FloatArray, o: FloatArray) -> None:
+    """:func:`correlate_valid` in passes of up to 8 taps over unaligned loads (any layout)."""
     k = c.shape[0] % 8
     if k == 1:
         c0 = c[0]

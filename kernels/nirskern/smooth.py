@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit, jit_row
-from nirskern._taps import correlate_valid
+from nirskern._taps import ALIGN_SLACK, aligned_row, correlate_valid
 from nirskern._validate import INF_MESSAGE, FloatArray, as_spectra, check_int, output, restore
 from nirskern.finite import row_has_inf
 
@@ -102,7 +102,7 @@ def _correlate(
     n, p = x.shape
     nw = w.shape[0]
     r = nw // 2
-    buf = np.empty(p + 2 * r)
+    buf = aligned_row(np.empty(p + 2 * r + ALIGN_SLACK))[: p + 2 * r]
     acc = np.empty(p)
     for i in range(n):
         _extend(x[i], r, r, mode, cval, buf)
@@ -128,21 +128,30 @@ def _correlate_f64(
     from each row straight into its output row, only the edges through an extended copy."""
     p = x.shape[1]
     r = w.shape[0] // 2
-    ext = np.empty(3 * r)
+    # The edges' extended points (positions -r .. 2r-1 and p-2r .. p+r-1: the same taps in the
+    # same order, so the bits of the full extended correlation) sit 64-byte aligned, so that
+    # they too take correlate_valid's aligned vector blocks.
+    ext = aligned_row(np.empty(3 * r + ALIGN_SLACK))[: 3 * r]
+    # The points outside the row copy the same sources in every row (-1: cval).
+    before = np.empty(r, dtype=np.int64)
+    after = np.empty(r, dtype=np.int64)
+    for q in range(r):
+        before[q] = _source_index(q - r, p, mode)
+        after[q] = _source_index(p + q, p, mode)
     for i in range(x.shape[0]):
         row = x[i]
         o = out[i]
         correlate_valid(row, w, o[r : p - r])
         if r > 0:
-            # Edges: positions -r .. 2r-1 and p-2r .. p+r-1 of the extended row (same taps, same
-            # order: the bits of the full extended correlation).
-            for q in range(-r, 2 * r):
-                k = _source_index(q, p, mode)
-                ext[q + r] = cval if k < 0 else row[k]
+            for q in range(r):
+                ext[q] = cval if before[q] < 0 else row[before[q]]
+            for q in range(2 * r):
+                ext[r + q] = row[q]
             correlate_valid(ext, w, o[:r])
-            for q in range(p - 2 * r, p + r):
-                k = _source_index(q, p, mode)
-                ext[q - (p - 2 * r)] = cval if k < 0 else row[k]
+            for q in range(2 * r):
+                ext[q] = row[p - 2 * r + q]
+            for q in range(r):
+                ext[2 * r + q] = cval if after[q] < 0 else row[after[q]]
             correlate_valid(ext, w, o[p - r :])
         if reject_inf and row_has_inf(row):  # the row is still in cache
             return True
