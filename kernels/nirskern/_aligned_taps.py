@@ -44,12 +44,24 @@ _I32 = ir.IntType(32)
 class _Emitter:
     """IR for the blocks of one call: the row pointers, the vector type and the tap count."""
 
-    def __init__(self, builder: ir.IRBuilder, fty: ir.Type, rp: Any, cp: Any, op: Any, w: Any):
+    def __init__(
+        self,
+        builder: ir.IRBuilder,
+        fty: ir.Type,
+        oty: ir.Type,
+        rows: tuple[Any, Any, Any],
+        w: Any,
+        scale: Any = None,
+    ):
         self.b = builder
         self.size = 4 if isinstance(fty, ir.FloatType) else 8
         self.lanes = 64 // self.size
         self.vty = ir.VectorType(fty, self.lanes)
-        self.rp, self.cp, self.op, self.w = rp, cp, op, w
+        self.out_vty = ir.VectorType(oty, self.lanes)
+        self.out_size = 4 if isinstance(oty, ir.FloatType) else 8
+        # rows: the input, the weights (None: every weight is 1, a box sum) and the output.
+        self.rp, self.cp, self.op = rows
+        self.w, self.scale = w, scale
         self.intp = w.type
 
     def slot(self) -> Any:
@@ -66,8 +78,15 @@ class _Emitter:
         return self.b.load(self.b.bitcast(ptr, self.vty.as_pointer()), align=64)
 
     def weight(self, k: Any) -> Any:
-        """Tap weight ``c[k]`` in every lane."""
-        s = self.b.load(self.b.gep(self.cp, [k]))
+        """Tap weight ``c[k]`` in every lane (None for a box sum)."""
+        return None if self.cp is None else self.splat(self.b.load(self.b.gep(self.cp, [k])))
+
+    def term(self, weight: Any, x: Any) -> Any:
+        """One tap's contribution: ``weight * x``, or ``x`` itself in a box sum."""
+        return x if weight is None else self.b.fmul(weight, x)
+
+    def splat(self, s: Any) -> Any:
+        """The scalar ``s`` in every lane."""
         undef = ir.Constant(self.vty, ir.Undefined)
         v = self.b.insert_element(undef, s, ir.Constant(_I32, 0))
         zeros = ir.Constant(ir.VectorType(_I32, self.lanes), [0] * self.lanes)
@@ -95,7 +114,7 @@ class _Emitter:
             for i in range(nb):
                 v = self.vector(b.add(b0, self.const(i)))
                 b.store(v, vec[i])
-                b.store(b.fmul(c0, v), acc[i])
+                b.store(self.term(c0, v), acc[i])
             b.store(self.vector(b.add(b0, self.const(nb))), vec[nb])
             # Group g: taps 1 + g*L .. L + g*L, cut from vectors g + i and g + i + 1.
             with cgutils.for_range(b, full) as group:
@@ -105,7 +124,7 @@ class _Emitter:
                     weight = self.weight(b.add(b.mul(g, self.const(lanes)), self.const(t)))
                     for i in range(nb):
                         x = self.window(lo[i], lo[i + 1], t)
-                        b.store(b.fadd(b.load(acc[i]), b.fmul(weight, x)), acc[i])
+                        b.store(b.fadd(b.load(acc[i]), self.term(weight, x)), acc[i])
                 for i in range(nb):
                     b.store(lo[i + 1], vec[i])
                 b.store(self.vector(b.add(b0, b.add(g, self.const(nb + 1)))), vec[nb])
@@ -116,11 +135,17 @@ class _Emitter:
                     weight = self.weight(b.add(b.mul(full, self.const(lanes)), self.const(t)))
                     for i in range(nb):
                         x = self.window(lo[i], lo[i + 1], t)
-                        b.store(b.fadd(b.load(acc[i]), b.fmul(weight, x)), acc[i])
+                        b.store(b.fadd(b.load(acc[i]), self.term(weight, x)), acc[i])
+            scale = None if self.scale is None else self.splat(self.scale)
             for i in range(nb):
                 at = b.mul(b.add(b0, self.const(i)), self.const(lanes))
-                dst = b.bitcast(b.gep(self.op, [at]), self.vty.as_pointer())
-                b.store(b.load(acc[i]), dst, align=self.size)
+                dst = b.bitcast(b.gep(self.op, [at]), self.out_vty.as_pointer())
+                result = b.load(acc[i])
+                if scale is not None:
+                    result = b.fmul(result, scale)
+                if self.out_vty != self.vty:
+                    result = b.fptrunc(result, self.out_vty)
+                b.store(result, dst, align=self.out_size)
 
 
 def _typed_arrays(*arrays: Any) -> bool:
@@ -147,11 +172,47 @@ def _aligned_blocks(typingctx: Any, r: Any, c: Any, o: Any, start: Any, n_blocks
         w = builder.extract_value(ca.shape, 0)
         rp = builder.gep(ra.data, [start])
         op = builder.gep(oa.data, [start])
-        emit = _Emitter(builder, context.get_value_type(rty.dtype), rp, ca.data, op, w)
-        steps = builder.sdiv(n_blocks, emit.const(BLOCKS))
-        emit.blocks(emit.const(0), steps, BLOCKS)
-        done = builder.mul(steps, emit.const(BLOCKS))
-        emit.blocks(done, builder.sub(n_blocks, done), 1)
+        fty = context.get_value_type(rty.dtype)
+        _emit_all(_Emitter(builder, fty, fty, (rp, ca.data, op), w), n_blocks)
+
+    return sig, codegen
+
+
+def _emit_all(emit: _Emitter, n_blocks: Any) -> None:
+    """``n_blocks`` output blocks: BLOCKS side by side, then the rest one by one."""
+    steps = emit.b.sdiv(n_blocks, emit.const(BLOCKS))
+    emit.blocks(emit.const(0), steps, BLOCKS)
+    done = emit.b.mul(steps, emit.const(BLOCKS))
+    emit.blocks(done, emit.b.sub(n_blocks, done), 1)
+
+
+@intrinsic
+def _aligned_box_blocks(
+    typingctx: Any, r: Any, size: Any, scale: Any, o: Any, start: Any, n_blocks: Any
+) -> Any:
+    """Typing and IR of the box sum ``o[j] = (r[j] + ... + r[j + size - 1]) * scale`` over the
+    aligned blocks (``r`` float64; ``o`` float64 or float32, rounded once at the store)."""
+    del typingctx
+    if not (
+        _typed_arrays(r)
+        and r.dtype == types.float64
+        and _typed_arrays(o)
+        and isinstance(size, types.Integer)
+    ):
+        return None
+    sig = types.void(r, types.intp, types.float64, o, types.intp, types.intp)
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> None:
+        rty, _, _, oty = signature.args[:4]
+        ra = context.make_array(rty)(context, builder, args[0])
+        oa = context.make_array(oty)(context, builder, args[3])
+        start, n_blocks = args[4], args[5]
+        rp = builder.gep(ra.data, [start])
+        op = builder.gep(oa.data, [start])
+        fty = context.get_value_type(rty.dtype)
+        oty_ir = context.get_value_type(oty.dtype)
+        emit = _Emitter(builder, fty, oty_ir, (rp, None, op), args[1], args[2])
+        _emit_all(emit, n_blocks)
 
     return sig, codegen
 
@@ -175,5 +236,8 @@ def _lanes(typingctx: Any, r: Any) -> Any:
 #: The intrinsics as their callers see them (numba passes ``typingctx`` itself).
 aligned_blocks = cast(
     "Callable[[FloatArray, FloatArray, FloatArray, int, int], None]", _aligned_blocks
+)
+aligned_box_blocks = cast(
+    "Callable[[FloatArray, int, float, FloatArray, int, int], None]", _aligned_box_blocks
 )
 lanes = cast("Callable[[FloatArray], int]", _lanes)

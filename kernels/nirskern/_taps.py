@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nirskern._aligned_taps import aligned_blocks, lanes
+from nirskern._aligned_taps import aligned_blocks, aligned_box_blocks, lanes
 from nirskern._jit import jit, jit_row
 
 if TYPE_CHECKING:
@@ -65,6 +65,35 @@ def correlate_valid(r: FloatArray, c: FloatArray, o: FloatArray) -> None:
                 tap_passes(r[end:], c, o[end:])
             return
     tap_passes(r, c, o)
+
+
+@jit_row
+def box_sum_valid(r: FloatArray, size: int, scale: float, o: FloatArray) -> None:
+    """``o[j] = (r[j] + r[j+1] + ... + r[j+size-1]) * scale`` for a float64 row ``r`` (the sum
+    left to right, rounded once to ``o``'s dtype): the aligned vector blocks of
+    :func:`correlate_valid` with every weight 1, and the same bits outside them."""
+    n = o.shape[0]
+    at = r.ctypes.data
+    if r.strides[0] == 8 and o.strides[0] == o.itemsize and at % 8 == 0 and n >= 8:
+        lead = min(((-at) % 64) // 8, n)
+        span = 8 * ((size - 2) // 8 + 2)  # the vectors one block reads
+        n_blocks = min((n - lead) // 8, (r.shape[0] - lead - span) // 8 + 1)
+        if n_blocks > 0:
+            end = lead + n_blocks * 8
+            _box_loop(r, size, scale, o, 0, lead)
+            aligned_box_blocks(r, size, scale, o, lead, n_blocks)
+            _box_loop(r, size, scale, o, end, n)
+            return
+    _box_loop(r, size, scale, o, 0, n)
+
+
+@jit_row
+def _box_loop(r: FloatArray, size: int, scale: float, o: FloatArray, a: int, b: int) -> None:
+    for j in range(a, b):
+        s = r[j]
+        for k in range(1, size):
+            s = s + r[j + k]
+        o[j] = s * scale
 
 
 #: Extra points to allocate for :func:`aligned_row` (a 64-byte boundary is at most 7 float64 away).

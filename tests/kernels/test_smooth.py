@@ -40,13 +40,14 @@ def test_moving_average_equals_scipy(mode: str, size: int) -> None:
         assert_allclose(out, ref, rtol=0, atol=1e-12 * max(1.0, np.abs(ref).max()))
 
 
-def test_moving_average_long_rows_do_not_drift() -> None:
+@pytest.mark.parametrize("size", [11, 21])  # summed directly; a re-seeded running sum
+def test_moving_average_long_rows_do_not_drift(size: int) -> None:
     # 20k points of large offset: a plain running sum would drift; exact sums agree to ~1e-12.
     rng = np.random.default_rng(0)
     x = 1e4 + rng.normal(size=(2, 20_000))
-    out = moving_average(x, 11, mode="nearest")
-    padded = np.pad(x, ((0, 0), (5, 5)), mode="edge")
-    exact = np.stack([np.convolve(r, np.ones(11) / 11, mode="valid") for r in padded])
+    out = moving_average(x, size, mode="nearest")
+    padded = np.pad(x, ((0, 0), (size // 2, size // 2)), mode="edge")
+    exact = np.stack([np.convolve(r, np.ones(size) / size, mode="valid") for r in padded])
     assert_allclose(out, exact, rtol=1e-13)
 
 

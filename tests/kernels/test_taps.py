@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
-from nirskern._taps import correlate_valid, tap_passes
+from nirskern._taps import box_sum_valid, correlate_valid, tap_passes
 from numpy.testing import assert_array_equal
 
 
@@ -58,6 +58,26 @@ def test_aligned_blocks_have_the_bits_of_a_plain_loop(w: int, dtype: type) -> No
             r = _at_offset(values, offset)
             o = _at_offset(np.full(n, np.nan, dtype=dtype), (offset * 3) % lanes)
             correlate_valid(r, c, o)
+            assert_array_equal(o, want, err_msg=f"n={n}, offset={offset}")
+
+
+@pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 9, 13, 17, 24])
+def test_box_sums_have_the_bits_of_a_plain_loop(size: int, out_dtype: type) -> None:
+    rng = np.random.default_rng(size)
+    scale = 1.0 / size
+    for n in (1, 7, 8, 9, 40, 203):
+        values = rng.normal(size=n + size - 1) * 10.0 ** rng.uniform(-3, 3, size=n + size - 1)
+        want = np.empty(n, dtype=out_dtype)
+        for j in range(n):
+            s = values[j]
+            for k in range(1, size):
+                s = s + values[j + k]
+            want[j] = s * scale
+        for offset in range(8):
+            r = _at_offset(values, offset)
+            o = np.full(n, np.nan, dtype=out_dtype)
+            box_sum_valid(r, size, scale, o)
             assert_array_equal(o, want, err_msg=f"n={n}, offset={offset}")
 
 
