@@ -261,14 +261,21 @@ def mix_rows(x: npt.ArrayLike, partner: npt.ArrayLike, lam: npt.ArrayLike) -> Fl
 
 
 @jit
-def _apply_noise(x: FloatArray, noise: FloatArray, multiplicative: bool) -> bool:  # noqa: FBT001
-    """``noise = x * (1 + noise)`` or ``x + noise`` in place, NaN rows; False at the first inf."""
+def _apply_noise(
+    x: FloatArray,
+    noise: FloatArray,
+    scale: float,
+    multiplicative: bool,  # noqa: FBT001
+) -> bool:
+    """``noise = x * (1 + scale * noise)`` or ``x + scale * noise`` in place, NaN rows; False at
+    the first inf."""
     n, p = x.shape
     for i in range(n):
         bad = 0  # an integer count of non-finite inputs: unlike a float sum, it vectorises
         for j in range(p):
             v = x[i, j]
-            noise[i, j] = v * (1.0 + noise[i, j]) if multiplicative else v + noise[i, j]
+            e = scale * noise[i, j]
+            noise[i, j] = v * (1.0 + e) if multiplicative else v + e
             bad += 0 if abs(v) < np.inf else 1
         if bad:
             for j in range(p):
@@ -278,20 +285,28 @@ def _apply_noise(x: FloatArray, noise: FloatArray, multiplicative: bool) -> bool
     return True
 
 
-def apply_noise(x: npt.ArrayLike, noise: FloatArray, *, multiplicative: bool) -> FloatArray:
-    """``x + noise`` or ``x * (1 + noise)``, written into ``noise`` (float64, ``x``'s shape).
+def apply_noise(
+    x: npt.ArrayLike, noise: FloatArray, *, multiplicative: bool, scale: float = 1.0
+) -> FloatArray:
+    """``x + scale * noise`` or ``x * (1 + scale * noise)``, written into ``noise`` (float64,
+    ``x``'s shape).
 
-    One pass and no temporary. A spectrum holding NaN gives a NaN row; ``x`` holding inf raises
-    ``ValueError`` (the same pass checks it).
+    One pass and no temporary: ``noise`` can hold standard normal draws, scaled here (``scale *
+    z`` has the bits of numpy's ``normal(0, scale)``, which computes ``0 + scale * z``). A
+    spectrum holding NaN gives a NaN row; ``x`` holding inf raises ``ValueError`` (the same pass
+    checks it).
 
     >>> apply_noise(np.array([[1.0, 2.0]]), np.array([[0.5, -0.5]]), multiplicative=True).tolist()
     [[1.5, 1.0]]
+    >>> apply_noise(np.array([[1.0, 2.0]]), np.array([[0.5, -0.5]]), multiplicative=False,
+    ...             scale=2.0).tolist()
+    [[2.0, 1.0]]
     """
     arr, _ = as_spectra(x)
     if noise.dtype != np.float64 or noise.shape != arr.shape or not noise.flags.c_contiguous:
         msg = f"'noise' must be a C-contiguous float64 array of shape {arr.shape}"
         raise ValueError(msg)
-    if not _apply_noise(arr, noise, multiplicative):
+    if not _apply_noise(arr, noise, float(scale), multiplicative):
         msg = "'x' must not contain inf"
         raise ValueError(msg)
     return noise

@@ -197,6 +197,17 @@ def test_multiplicative_noise_has_the_requested_relative_std() -> None:
     assert (out / x - 1.0).std() == pytest.approx(0.03, rel=1e-2)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_noise_is_numpys_normal_draw_from_the_seed(dtype: Any, x: np.ndarray) -> None:
+    # The draws are standard normals scaled in the kernel: the bits of rng.normal(0, std).
+    x = x.astype(dtype)
+    draw = np.random.default_rng(7).normal(0.0, 0.02, size=x.shape)
+    added, _ = AdditiveNoise(std=0.02, random_state=7).augment(x)
+    scaled, _ = MultiplicativeNoise(std=0.02, random_state=7).augment(x)
+    assert_array_equal(added, (x + draw).astype(dtype))
+    assert_array_equal(scaled, (x * (1.0 + draw)).astype(dtype))
+
+
 def test_linear_drift_adds_a_bounded_line(x: np.ndarray) -> None:
     out, _ = LinearBaselineDrift(offset=0.2, slope=0.1).augment(x, n_copies=5)
     drift = out - np.tile(x, (5, 1))
