@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from nirskern._jit import jit, jit_row
-from nirskern._taps import ALIGN_SLACK, aligned_row, correlate_valid
+from nirskern._taps import correlate_valid
 from nirskern._validate import INF_MESSAGE, FloatArray, as_spectra, check_int, output, restore
 from nirskern.finite import row_has_inf
-from nirskern.smooth import edge_sources, moving_average_row
+from nirskern.smooth import moving_average_row, moving_average_scratch
 
 
 def _check_savgol(window_length: int, polyorder: int, deriv: int) -> None:
@@ -402,8 +402,7 @@ def _norris_williams(
     # Row by row: each order's moving average and gap difference go through scratch rows
     # while the spectrum is in cache (no intermediate matrix).
     p = x.shape[1]
-    buf = aligned_row(np.empty(p + segment - 1 + ALIGN_SLACK))[: p + segment - 1]
-    sources = edge_sources(p, segment // 2, segment - 1 - segment // 2, 2)  # 2: mode "nearest"
+    buf, sources = moving_average_scratch(p, segment, 2)  # 2: mode "nearest"
     smoothed = np.empty(p, dtype=out.dtype)
     first = np.empty(p, dtype=out.dtype)  # the first derivative when deriv == 2
     for i in range(x.shape[0]):

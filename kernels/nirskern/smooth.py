@@ -280,6 +280,16 @@ def _window_sum(buf: FloatArray, start: int, size: int) -> float:
     return s
 
 
+@jit
+def moving_average_scratch(
+    p: int, size: int, mode: int
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """The float64 scratch row (64-byte aligned) and the edge sources that
+    :func:`moving_average_row` needs for spectra of ``p`` points."""
+    buf = aligned_row(np.empty(p + size - 1 + ALIGN_SLACK))[: p + size - 1]
+    return buf, edge_sources(p, size // 2, size - 1 - size // 2, mode)
+
+
 @jit_row
 def moving_average_row(
     row: FloatArray,
@@ -289,9 +299,8 @@ def moving_average_row(
     buf: FloatArray,
     o: FloatArray,
 ) -> None:
-    """Moving average of ``size`` points of one spectrum ``row`` into ``o`` (``sources`` from
-    :func:`edge_sources` for ``size // 2`` points before and the rest after; ``buf`` a float64
-    scratch of ``len(row) + size - 1`` points, best from :func:`nirskern._taps.aligned_row`)."""
+    """Moving average of ``size`` points of one spectrum ``row`` into ``o`` (``buf`` and
+    ``sources`` from :func:`moving_average_scratch`)."""
     p = row.shape[0]
     before = size // 2
     inv = 1.0 / size
@@ -372,9 +381,7 @@ def _moving_average(
     out: FloatArray,
     reject_inf: bool,  # noqa: FBT001
 ) -> bool:
-    p = x.shape[1]
-    buf = aligned_row(np.empty(p + size - 1 + ALIGN_SLACK))[: p + size - 1]
-    sources = edge_sources(p, size // 2, size - 1 - size // 2, mode)
+    buf, sources = moving_average_scratch(x.shape[1], size, mode)
     for i in range(x.shape[0]):
         moving_average_row(x[i], size, sources, cval, buf, out[i])
         if reject_inf and row_has_inf(x[i]):  # the row is still in cache
