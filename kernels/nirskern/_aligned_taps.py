@@ -16,8 +16,14 @@ computed side by side, sharing each broadcast tap weight. Measured here (17-tap 
 1024 float64, one thread, from memory): 11.4 -> 6.8 ms against the unaligned tap passes; taking
 every other tap from an unaligned load instead of a shuffle, or all of them, was slower.
 
-Typing only (numba's ``@intrinsic``): ``r``, ``c`` and ``o`` are contiguous 1-D arrays of one
-float dtype.
+``aligned_box_blocks(r, size, scale, o, start, n_blocks)`` is the same loop with every weight 1
+and one multiply at the end: ``o[j] = (r[j] + ... + r[j + size - 1]) * scale``, for a float64
+``r`` (``o`` float64 or float32, rounded once at the store), called by
+:func:`nirskern._taps.box_sum_valid`.
+
+Typing only (numba's ``@intrinsic``): the arrays are contiguous and 1-D; the loads assume the
+alignment above (an unaligned ``r[start]`` is undefined behaviour), so call them only through
+the checked functions of :mod:`nirskern._taps`.
 """
 
 from __future__ import annotations
